@@ -1,0 +1,139 @@
+; entry64.asm -- _start64: the common long-mode boot path of the boot CPU, and the entry for
+; loaders that are already in long mode (our EFI loader). native-abi.md "The boot stub <-> core
+; interface": rdi = boot magic, rsi = information block (< 4 GiB); interrupts off; paging on with
+; the image identity-mapped. Nothing of the caller's GDT, stack or page tables is kept.
+;
+; Order: own GDT and stack first (the caller's may live in memory the core reuses), then the
+; console and the IDT (so anything that faults from here on is reported), then the memory map,
+; the identity map of all RAM, and finally the compiled core.
+
+%include "defs.inc"
+
+extern gdt_ptr64, cpu_stacks
+extern console_init, console_puts, console_puthex, console_lock, console_unlock
+extern idt_init, cpu_local_init
+extern memmap_top, paging_build
+extern map_end, map_page_size, map_ram_top, map_truncated
+extern hw_halt
+extern __ts2n_init, __ts2n_mem_pages, vmm_main
+
+; native-abi.md "Memory": memory.size is 512 pages = 32 MiB, the end of the reserved wasm heap
+TS2N_MEM_PAGES equ 512
+
+BITS 64
+section .text
+global _start64
+_start64:
+    cli
+    cld
+    mov r12d, edi                       ; magic (u32)
+    mov r13d, esi                       ; info address (u32)
+
+    lgdt [rel gdt_ptr64]
+    lea rax, [rel .new_cs]
+    push SEL_CODE64
+    push rax
+    retfq                               ; reload CS from our GDT
+.new_cs:
+    mov eax, SEL_DATA
+    mov ds, eax
+    mov es, eax
+    mov ss, eax
+    xor eax, eax
+    mov fs, eax
+    mov gs, eax                         ; GS base comes from IA32_GS_BASE (cpu_local_init)
+    lea rsp, [rel cpu_stacks + STACK_SIZE]  ; CPU 0's stack top; cpu_stack_top(0) says the same
+
+    ; x87 + SSE for compiled code (f32/f64 live in xmm registers): SDM Vol. 3 §14.1.3 / §13.1.3.
+    ; CR0.NE: native x87 error reporting (also required by VMX operation, §25.8 / A.7).
+    mov rax, cr0
+    and rax, ~(CR0_EM | CR0_TS | CR0_CD | CR0_NW)
+    or rax, CR0_MP | CR0_NE | CR0_WP
+    mov cr0, rax
+    mov rax, cr4
+    or rax, CR4_OSFXSR | CR4_OSXMMEXCPT
+    mov cr4, rax
+    fninit
+    ldmxcsr [rel mxcsr_default]
+
+    call console_init
+    call idt_init
+    xor edi, edi
+    call cpu_local_init                 ; CPU 0: TSS + TR, IDT, GS base
+
+    mov edi, r12d
+    mov esi, r13d
+    call memmap_top
+    mov rdi, rax
+    call paging_build
+    mov cr3, rax                        ; identity map of all RAM (flushes non-global TLB entries)
+
+    call report_boot
+    mov qword [rel __ts2n_mem_pages], TS2N_MEM_PAGES
+    call __ts2n_init                    ; globals, tables, data segments, start function
+
+    ; only the multiboot magics come with an information block the core can parse
+    xor esi, esi
+    cmp r12d, MB1_BOOT_MAGIC
+    cmove esi, r13d
+    cmp r12d, MB2_BOOT_MAGIC
+    cmove esi, r13d
+    mov edi, r12d
+    call vmm_main                       ; vmm_main(bootMagic, bootInfo)
+
+    lea rsi, [rel str_returned]
+    call console_puts
+    jmp hw_halt
+
+; One line that says how the stub found the machine, before the core prints anything:
+; "boot: magic M info I ram-top T mapped E (page P)" and a warning when RAM is left unmapped.
+report_boot:
+    call console_lock
+    lea rsi, [rel str_magic]
+    call console_puts
+    mov eax, r12d
+    call console_puthex
+    lea rsi, [rel str_info]
+    call console_puts
+    mov eax, r13d
+    call console_puthex
+    lea rsi, [rel str_top]
+    call console_puts
+    mov rax, [rel map_ram_top]
+    call console_puthex
+    lea rsi, [rel str_mapped]
+    call console_puts
+    mov rax, [rel map_end]
+    call console_puthex
+    lea rsi, [rel str_page]
+    call console_puts
+    mov rax, [rel map_page_size]
+    call console_puthex
+    lea rsi, [rel str_close]
+    call console_puts
+    cmp r12d, MB1_BOOT_MAGIC
+    je .known
+    cmp r12d, MB2_BOOT_MAGIC
+    je .known
+    lea rsi, [rel str_unknown]
+    call console_puts
+.known:
+    cmp byte [rel map_truncated], 0
+    je .done
+    lea rsi, [rel str_truncated]
+    call console_puts
+.done:
+    jmp console_unlock
+
+section .rodata
+align 4
+mxcsr_default: dd 0x1F80                ; all SIMD exceptions masked, round to nearest (reset value)
+str_magic:     db "boot: magic ", 0
+str_info:      db " info ", 0
+str_top:       db " ram-top ", 0
+str_mapped:    db " mapped ", 0
+str_page:      db " (page ", 0
+str_close:     db ")", 10, 0
+str_unknown:   db "boot: unknown boot magic: no information block passed to the core", 10, 0
+str_truncated: db "boot: WARNING: RAM above the mapped end is not identity-mapped", 10, 0
+str_returned:  db "boot: vmm_main returned", 10, 0

@@ -1,0 +1,172 @@
+// GuestMemory: the only way the rest of the core reads or writes guest RAM (DESIGN.md §3).
+// Every access is checked against the VM's RAM map (guest-physical ranges that are RAM, as
+// opposed to MMIO holes) and translated through the VM's EPT page by page, so a buffer that
+// crosses a 4 KiB / 2 MiB / 1 GiB page boundary lands in the right host frames even when they are
+// not contiguous. The whole range is checked before any byte moves: an access either happens
+// completely or not at all, and returns a status; it never traps and never touches host memory
+// that the EPT does not map for this guest. Host addresses come only from EPT leaves.
+//
+// Generic over M, the physical-memory interface (phys.ts). Safe to use from several CPUs at once
+// (no scratch state), but not atomic against a concurrent EPT change: callers that unmap guest RAM
+// stop the VM's vCPUs first.
+
+import { EPT_READ, EPT_WRITE, EPT_MT_WB, eptPerms, eptMemType } from "./entry";
+import { Ept, eptLookupLeaf, leafHpa, leafBytesLeft } from "./table";
+
+export const enum GmStatus {
+  OK = 0,
+  /** Some byte is outside the guest's RAM map (an MMIO hole, or beyond RAM). */
+  NOT_RAM = 1,
+  /** The EPT maps no page there (RAM map and EPT disagree: a VMM bug, reported, not hidden). */
+  NOT_MAPPED = 2,
+  /** The EPT page is not readable (read) / writable (write) or is not WB RAM. */
+  NO_ACCESS = 3,
+  /** The backing host frame is not reachable through the physical-memory interface. */
+  UNREACHABLE = 4,
+  /** Bad size (scalar accesses are 1, 2, 4 or 8 bytes) or the range wraps around. */
+  BAD_ARGUMENT = 5,
+}
+
+/** One guest RAM range [start, end) in guest-physical addresses. 16 bytes. */
+@unmanaged export class GpaRange {
+  start: u64;
+  end: u64;
+}
+
+/**
+ * A VM's view of its RAM. 16 bytes (wasm32):
+ *   offset 0 ept (Ept*)   4 ram (GpaRange[ramCount]*)   8 ramCount (u32)   12 pad
+ * The range list is the VM's RAM map, sorted or not; it is owned by the VM and must not change
+ * while vCPUs run.
+ */
+@unmanaged export class GuestMemory {
+  ept: usize;
+  ram: usize;
+  ramCount: u32;
+  _pad: u32;
+}
+
+/** The RAM range of `gm` containing `gpa`: bytes from gpa to its end, or 0 when gpa is not RAM. */
+function ramBytesLeft(gm: GuestMemory, gpa: u64): u64 {
+  for (let i: u32 = 0; i < gm.ramCount; i++) {
+    const r = changetype<GpaRange>(gm.ram + <usize>i * offsetof<GpaRange>());
+    if (gpa >= r.start && gpa < r.end) return r.end - gpa;
+  }
+  return 0;
+}
+
+/**
+ * The chunk at `gpa` that lies in one RAM range and one EPT page (at most `len` bytes), checked
+ * for `need` access. Packed so that the check needs no memory:
+ *   bits 63:56 status (GmStatus; 0 = OK)   bits 55:0 chunk length
+ * `leaf` is eptLookupLeaf(gpa); the caller derives the host address from it.
+ */
+@inline function chunkCheck<M>(gm: GuestMemory, mem: M, leaf: u64, gpa: u64, len: u64, need: u64): u64 {
+  const ram = ramBytesLeft(gm, gpa);
+  if (ram == 0) return <u64>GmStatus.NOT_RAM << 56;
+  if (leaf == 0) return <u64>GmStatus.NOT_MAPPED << 56;
+  if ((eptPerms(leaf) & need) != need || eptMemType(leaf) != EPT_MT_WB) return <u64>GmStatus.NO_ACCESS << 56;
+  let n = leafBytesLeft(leaf, gpa);
+  if (ram < n) n = ram;
+  if (len < n) n = len;
+  if (!mem.reaches(leafHpa(leaf, gpa), n)) return <u64>GmStatus.UNREACHABLE << 56;
+  return n;
+}
+
+/** Checks that [gpa, gpa + len) may be accessed with `need` (EPT_READ or EPT_WRITE). */
+function checkRange<M>(gm: GuestMemory, mem: M, gpa: u64, len: u64, need: u64): GmStatus {
+  if (len == 0) return GmStatus.OK;
+  if (gpa + len < gpa) return GmStatus.BAD_ARGUMENT;
+  const ept = changetype<Ept>(gm.ept);
+  let g = gpa;
+  let left = len;
+  while (left != 0) {
+    const r = chunkCheck<M>(gm, mem, eptLookupLeaf<M>(ept, mem, g), g, left, need);
+    const status = <u32>(r >> 56);
+    if (status != GmStatus.OK) return status;
+    g += r;
+    left -= r;
+  }
+  return GmStatus.OK;
+}
+
+/** Moves bytes between guest [gpa, gpa + len) and host wasm memory at `host`, after checking. */
+function copy<M>(gm: GuestMemory, mem: M, gpa: u64, host: usize, len: u64, toGuest: bool): GmStatus {
+  const status = checkRange<M>(gm, mem, gpa, len, toGuest ? EPT_WRITE : EPT_READ);
+  if (status != GmStatus.OK) return status;
+  const ept = changetype<Ept>(gm.ept);
+  let g = gpa;
+  let h = host;
+  let left = len;
+  while (left != 0) {
+    const leaf = eptLookupLeaf<M>(ept, mem, g);
+    const n = chunkCheck<M>(gm, mem, leaf, g, left, toGuest ? EPT_WRITE : EPT_READ) & 0x00FF_FFFF_FFFF_FFFF;
+    const p = mem.ptr(leafHpa(leaf, g));
+    if (toGuest) memory.copy(p, h, <usize>n); else memory.copy(h, p, <usize>n);
+    g += n;
+    h += <usize>n;
+    left -= n;
+  }
+  return GmStatus.OK;
+}
+
+/** Copies guest [gpa, gpa + len) to host memory at `dst`. */
+export function gmRead<M>(gm: GuestMemory, mem: M, gpa: u64, dst: usize, len: u64): GmStatus {
+  return copy<M>(gm, mem, gpa, dst, len, false);
+}
+
+/** Copies host memory at `src` to guest [gpa, gpa + len). */
+export function gmWrite<M>(gm: GuestMemory, mem: M, gpa: u64, src: usize, len: u64): GmStatus {
+  return copy<M>(gm, mem, gpa, src, len, true);
+}
+
+@inline function scalarSizeOk(size: u32): bool { return size == 1 || size == 2 || size == 4 || size == 8; }
+
+/**
+ * Reads a little-endian scalar of `size` bytes (1, 2, 4, 8) at `gpa` into the u64 at `out`
+ * (zero-extended). Within one page this is a single load of that size; across pages, bytes.
+ */
+export function gmReadScalar<M>(gm: GuestMemory, mem: M, gpa: u64, size: u32, out: usize): GmStatus {
+  if (!scalarSizeOk(size)) return GmStatus.BAD_ARGUMENT;
+  const status = checkRange<M>(gm, mem, gpa, size, EPT_READ);
+  if (status != GmStatus.OK) return status;
+  const leaf = eptLookupLeaf<M>(changetype<Ept>(gm.ept), mem, gpa);
+  if (leafBytesLeft(leaf, gpa) < <u64>size) {
+    store<u64>(out, 0);
+    return copy<M>(gm, mem, gpa, out, size, false);
+  }
+  const p = mem.ptr(leafHpa(leaf, gpa));
+  let v: u64;
+  if (size == 1) v = load<u8>(p);
+  else if (size == 2) v = load<u16>(p);
+  else if (size == 4) v = load<u32>(p);
+  else v = load<u64>(p);
+  store<u64>(out, v);
+  return GmStatus.OK;
+}
+
+/**
+ * Writes the low `size` bytes of `value` to `gpa`. Within one page this is one store of that
+ * size (what a device model expects of a naturally aligned register write); across pages, bytes.
+ */
+export function gmWriteScalar<M>(gm: GuestMemory, mem: M, gpa: u64, size: u32, value: u64): GmStatus {
+  if (!scalarSizeOk(size)) return GmStatus.BAD_ARGUMENT;
+  const status = checkRange<M>(gm, mem, gpa, size, EPT_WRITE);
+  if (status != GmStatus.OK) return status;
+  const ept = changetype<Ept>(gm.ept);
+  const leaf = eptLookupLeaf<M>(ept, mem, gpa);
+  if (leafBytesLeft(leaf, gpa) >= <u64>size) {
+    const p = mem.ptr(leafHpa(leaf, gpa));
+    if (size == 1) store<u8>(p, <u8>value);
+    else if (size == 2) store<u16>(p, <u16>value);
+    else if (size == 4) store<u32>(p, <u32>value);
+    else store<u64>(p, value);
+    return GmStatus.OK;
+  }
+  for (let i: u32 = 0; i < size; i++) {
+    const g = gpa + i;
+    const p = mem.ptr(leafHpa(eptLookupLeaf<M>(ept, mem, g), g));
+    store<u8>(p, <u8>(value >> (8 * i)));
+  }
+  return GmStatus.OK;
+}

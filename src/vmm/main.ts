@@ -1,0 +1,54 @@
+// The core's entry point (docs/native-abi.md, "The boot stub ⇄ core interface"): the boot stub
+// calls vmm_main on the boot CPU after __ts2n_init. Today it reports what it finds — build, CPU,
+// memory, VT-x — and stops; VMX bring-up is the next piece of work (src/README.md).
+
+import { TSHV_BUILD_ID, TSHV_VERSION } from "tshv-buildinfo";
+import { hw_halt, hw_outb } from "../hw";
+import { probeVmx } from "../vmx/probe";
+import { vmxVerdict } from "../vmx/caps";
+import { reportMemory } from "./boot/bootinfo";
+import { print, println } from "./console/print";
+import { uartDrain, uartInit } from "./console/uart16550";
+import { reportCpu } from "./cpu/identify";
+import { reportVtx } from "./vtx_report";
+// Linked for its side effect: asc routes `abort` there (mk/core.mk passes --use abort=…).
+import "./panic";
+
+/**
+ * QEMU's isa-debug-exit device (`-device isa-debug-exit,iobase=0xf4,iosize=0x01`): writing V makes
+ * QEMU exit with status (V << 1) | 1, so a test run under TCG (which has no VT-x) ends at once with
+ * a status that says why. On a real PC nothing decodes port 0xF4: in the PC/AT map 0xF0-0xFF belong
+ * to the math coprocessor (0xF0 clear busy, 0xF1 reset, 0xF8-0xFF the 80287 interface), and a
+ * chipset forwards a port no device claims to LPC, where the write is dropped. It is written only
+ * on the path that halts the CPU anyway, so even a device there could not change the outcome.
+ */
+const DEBUG_EXIT_PORT: u32 = 0xf4;
+/** Exit value for "no usable VT-x": QEMU exits with status 3. */
+const DEBUG_EXIT_NO_VTX: u32 = 1;
+
+function stop(): void {
+  uartDrain();
+  hw_halt();
+  unreachable();
+}
+
+export function vmm_main(bootMagic: u32, bootInfo: u32): void {
+  uartInit();
+  print("tshv ");
+  print(TSHV_VERSION);
+  print(" (build ");
+  print(TSHV_BUILD_ID);
+  println(")");
+
+  reportCpu();
+  reportMemory(bootMagic, bootInfo);
+
+  if (!reportVtx(vmxVerdict(probeVmx()))) {
+    println("Stopping: this machine cannot run guests.");
+    uartDrain();
+    hw_outb(DEBUG_EXIT_PORT, DEBUG_EXIT_NO_VTX);
+    stop();
+  }
+  println("VT-x bring-up: not implemented yet (see README)");
+  stop();
+}

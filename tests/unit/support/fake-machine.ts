@@ -1,0 +1,217 @@
+// A fake machine behind the core's `hw` imports, in the style of Hedron's Fake_memory: CPUID is a
+// table, MSRs a map (a missing MSR raises #GP, which hw_rdmsr_safe reports as 0), I/O ports a log
+// with a small 16550 model that turns UART bytes back into text, and RAM is the wasm memory itself
+// (wasm address = physical address, docs/native-abi.md).
+
+import { existsSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
+
+/** The unit tests' build of the core (mk/core.mk: build/vmm-test.wasm). */
+export const TEST_WASM = resolve(import.meta.dirname, "../../../build/vmm-test.wasm");
+/** The image's build (build/vmm.wasm): shape checks only, its memory is not exported. */
+export const CORE_WASM = resolve(import.meta.dirname, "../../../build/vmm.wasm");
+
+/** 32 MiB = the 512 pages the boot stub gives the core (__ts2n_mem_pages). */
+const MEMORY_PAGES = 512;
+const COM1 = 0x3f8;
+const LSR_THRE = 0x20;
+const LSR_TEMT = 0x40;
+
+/** Thrown by hw_halt to unwind the wasm stack: on the machine the CPU stops there. */
+export class Halted extends Error {
+  constructor() {
+    super("hw_halt");
+  }
+}
+
+export type CpuidLeaves = ReadonlyMap<number, readonly [number, number, number, number]>;
+
+export interface MachineSpec {
+  cpuid: CpuidLeaves;
+  /** MSR number → value; an MSR not in the map raises #GP. */
+  msrs: ReadonlyMap<number, bigint>;
+  /** LSR reads that report "busy" after each byte written (0 = an infinitely fast UART). */
+  uartBusyReads?: number;
+}
+
+export class FakeMachine {
+  readonly memory = new WebAssembly.Memory({ initial: MEMORY_PAGES, maximum: MEMORY_PAGES });
+  /** Every port write, in order. */
+  readonly portWrites: { port: number; value: number }[] = [];
+  readonly msrReads: number[] = [];
+  /** Problems the fake UART detected in how the driver used it. */
+  readonly uartViolations: string[] = [];
+  halted = false;
+  /** Whether the UART had sent every byte (LSR.TEMT seen since the last byte) at hw_halt. */
+  drainedAtHalt = false;
+  /** Same, at each write to port 0xF4. */
+  readonly drainedAtDebugExit: boolean[] = [];
+
+  private readonly bytes: number[] = [];
+  private readonly uartRegs = new Map<number, number>();
+  private dll = -1;
+  private dlm = -1;
+  private busy = 0;
+  private thrFree = true;
+  private drained = true;
+
+  constructor(private readonly spec: MachineSpec) {}
+
+  /** What the core printed on COM1. */
+  get console(): string {
+    return Buffer.from(this.bytes).toString("latin1");
+  }
+
+  /** The console split at CR LF (the core's line end); an unterminated last line is kept. */
+  get lines(): string[] {
+    const parts = this.console.split("\r\n");
+    if (parts[parts.length - 1] === "") parts.pop();
+    return parts;
+  }
+
+  /** The UART as the driver left it: divisor latch (-1 if never written), LCR, IER, FCR, MCR. */
+  get uartConfig(): { divisor: number; lcr: number; ier: number; fcr: number; mcr: number } {
+    const reg = (r: number): number => this.uartRegs.get(r) ?? -1;
+    return {
+      divisor: this.dll < 0 || this.dlm < 0 ? -1 : (this.dlm << 8) | this.dll,
+      lcr: reg(3),
+      ier: reg(1),
+      fcr: reg(2),
+      mcr: reg(4),
+    };
+  }
+
+  view(): DataView {
+    return new DataView(this.memory.buffer);
+  }
+
+  readonly imports = {
+    env: { memory: this.memory },
+    hw: {
+      outb: (port: number, value: number): void => this.outb(port >>> 0, value >>> 0),
+      outw: (): void => {
+        throw new Error("hw_outw: not expected");
+      },
+      outl: (): void => {
+        throw new Error("hw_outl: not expected");
+      },
+      inb: (port: number): number => this.inb(port >>> 0),
+      inw: (): number => 0xffff,
+      inl: (): number => 0xffffffff,
+      cpuid: (leaf: number, subleaf: number, out: number): void => this.cpuid(leaf >>> 0, subleaf >>> 0, out >>> 0),
+      rdmsr: (msr: number): bigint => {
+        throw new Error(`hw_rdmsr(${(msr >>> 0).toString(16)}): the core must use hw_rdmsr_safe`);
+      },
+      rdmsr_safe: (msr: number, out: number): number => this.rdmsrSafe(msr >>> 0, out >>> 0),
+      wrmsr: (): void => {
+        throw new Error("hw_wrmsr: not expected");
+      },
+      read_cr0: (): bigint => 0x80000011n,
+      read_cr3: (): bigint => 0x1000n,
+      read_cr4: (): bigint => 0x20n,
+      write_cr0: (): void => {
+        throw new Error("hw_write_cr0: not expected");
+      },
+      write_cr4: (): void => {
+        throw new Error("hw_write_cr4: not expected");
+      },
+      rdtsc: (): bigint => 0n,
+      pause: (): void => {},
+      halt: (): void => {
+        this.halted = true;
+        this.drainedAtHalt = this.drained;
+        throw new Halted();
+      },
+      cpu_index: (): number => 0,
+      image_end: (): bigint => 0x400000n,
+    },
+  };
+
+  private cpuid(leaf: number, _subleaf: number, out: number): void {
+    const r = this.spec.cpuid.get(leaf) ?? [0, 0, 0, 0];
+    const v = this.view();
+    r.forEach((reg, i) => v.setUint32(out + 4 * i, reg >>> 0, true));
+  }
+
+  private rdmsrSafe(msr: number, out: number): number {
+    this.msrReads.push(msr);
+    const value = this.spec.msrs.get(msr);
+    if (value === undefined) return 0; // #GP
+    this.view().setBigUint64(out, value, true);
+    return 1;
+  }
+
+  private dlab(): boolean {
+    return ((this.uartRegs.get(3) ?? 0) & 0x80) !== 0;
+  }
+
+  private outb(port: number, value: number): void {
+    this.portWrites.push({ port, value });
+    if (port === 0xf4) this.drainedAtDebugExit.push(this.drained);
+    if (port < COM1 || port > COM1 + 7) return;
+    const reg = port - COM1;
+    if (reg === 0 && !this.dlab()) {
+      if (!this.thrFree) this.uartViolations.push(`THR written while LSR.THRE was clear (byte ${value})`);
+      this.bytes.push(value & 0xff);
+      this.busy = this.spec.uartBusyReads ?? 0;
+      this.thrFree = this.busy === 0;
+      this.drained = false;
+      return;
+    }
+    // With LCR.DLAB set, offsets 0 and 1 are the divisor latch (PC16550D, register summary).
+    if (reg === 0 && this.dlab()) this.dll = value;
+    else if (reg === 1 && this.dlab()) this.dlm = value;
+    else this.uartRegs.set(reg, value);
+  }
+
+  private inb(port: number): number {
+    if (port !== COM1 + 5) return 0xff; // nothing else is decoded: an absent device reads all ones
+    if (this.busy > 0) {
+      this.busy--;
+      return 0x00;
+    }
+    this.thrFree = true;
+    this.drained = true;
+    return LSR_THRE | LSR_TEMT;
+  }
+}
+
+const modules = new Map<string, WebAssembly.Module>();
+
+/** Instantiates build/vmm-test.wasm on `machine`. */
+export function instantiate(machine: FakeMachine): WebAssembly.Exports {
+  let mod = modules.get(TEST_WASM);
+  if (mod === undefined) {
+    if (!existsSync(TEST_WASM)) throw new Error(`${TEST_WASM} is missing: run \`make core-wasm-test\` (or make test-unit)`);
+    mod = new WebAssembly.Module(readFileSync(TEST_WASM));
+    modules.set(TEST_WASM, mod);
+  }
+  return new WebAssembly.Instance(mod, machine.imports).exports;
+}
+
+/** A function export, typed for the caller. */
+export function fn<T extends (...args: never[]) => unknown>(exports: WebAssembly.Exports, name: string): T {
+  const f = exports[name];
+  if (typeof f !== "function") throw new Error(`export ${name} is not a function`);
+  return f as T;
+}
+
+/** An exported constant (an immutable i32 global). */
+export function constant(exports: WebAssembly.Exports, name: string): number {
+  const g = exports[name];
+  if (!(g instanceof WebAssembly.Global)) throw new Error(`export ${name} is not a global`);
+  return g.value as number;
+}
+
+/** Runs vmm_main until it halts the CPU; fails if it returns instead. */
+export function runVmmMain(machine: FakeMachine, magic: number, info: number): void {
+  const exports = instantiate(machine);
+  const main = fn<(magic: number, info: number) => void>(exports, "vmm_main");
+  try {
+    main(magic, info);
+  } catch (e) {
+    if (e instanceof Halted) return;
+    throw e;
+  }
+  throw new Error("vmm_main returned instead of halting");
+}

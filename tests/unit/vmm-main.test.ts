@@ -1,0 +1,162 @@
+// The whole vmm_main on fake machines: exactly the console lines an operator sees, the UART
+// programmed and drained, the MSRs it dared to read, and QEMU's debug-exit port when VT-x is absent.
+
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+import { FakeMachine, Halted, fn, instantiate, runVmmMain, type MachineSpec } from "./support/fake-machine.ts";
+import { LYNNFIELD_VMX, MSR, PENRYN_VMX, intelCpuid, qemu64, skylakeX, vmxMsrs } from "./support/cpus.ts";
+import { MB1_MAGIC, MB2_END, MB2_MAGIC, PC_2G, QEMU_128M, mb1Info, mb1Mmap, mb2Cmdline, mb2Info, mb2MmapPayload, mb2Tag } from "./support/multiboot.ts";
+
+const ROOT = resolve(import.meta.dirname, "../..");
+
+/** The banner the build must print: version from package.json, id from the generated file. */
+function expectedBanner(): string {
+  const version = (JSON.parse(readFileSync(resolve(ROOT, "package.json"), "utf8")) as { version: string }).version;
+  const gen = readFileSync(resolve(ROOT, "build/gen/tshv-buildinfo/index.ts"), "utf8");
+  const id = /TSHV_BUILD_ID: string = "([^"]+)"/.exec(gen)?.[1];
+  expect(id).toMatch(/^([0-9a-f]{7}(-dirty)?|src-[0-9a-f]{12})$/);
+  expect(gen).toContain(`TSHV_VERSION: string = "${version}"`);
+  return `tshv ${version} (build ${id})`;
+}
+
+function boot(spec: MachineSpec, magic: number, info: number, place?: (m: FakeMachine) => void): FakeMachine {
+  const m = new FakeMachine({ uartBusyReads: 2, ...spec });
+  place?.(m);
+  runVmmMain(m, magic, info);
+  expect(m.uartViolations).toEqual([]);
+  expect(m.console.replace(/\r\n/g, "")).not.toMatch(/[\r\n]/); // every line ends in CR LF
+  return m;
+}
+
+const put = (at: number, bytes: Buffer) => (m: FakeMachine) => new Uint8Array(m.memory.buffer).set(bytes, at);
+const debugExits = (m: FakeMachine) => m.portWrites.filter((w) => w.port === 0xf4);
+
+describe("vmm_main", () => {
+  it("Bochs Skylake-X via multiboot2: VT-x supported, bring-up not implemented, halts drained", () => {
+    const info = mb2Info([mb2Cmdline("tshv"), mb2Tag(6, mb2MmapPayload(PC_2G)), MB2_END]);
+    const m = boot(skylakeX(), MB2_MAGIC, 0x10000, put(0x10000, info));
+    expect(m.lines).toEqual([
+      expectedBanner(),
+      "CPU: GenuineIntel family 6 model 85 stepping 4",
+      "CPU: Intel(R) Core(TM) i7-7800X CPU @ 3.50GHz",
+      "Memory: 2047 MiB usable in 2 ranges",
+      "VT-x: supported: EPT unrestricted-guest VPID preemption-timer EPT-2M EPT-1G",
+      "VT-x bring-up: not implemented yet (see README)",
+    ]);
+    expect(m.halted).toBe(true);
+    expect(m.drainedAtHalt).toBe(true);
+    expect(debugExits(m)).toEqual([]);
+    // IA32_VMX_BASIC bit 55 is set: the TRUE_ controls MSRs are the ones read.
+    expect(m.msrReads).toContain(MSR.TRUE_PINBASED);
+    expect(m.msrReads).toContain(MSR.TRUE_PROCBASED);
+    expect(m.msrReads).not.toContain(MSR.PINBASED);
+  });
+
+  it("the UART is programmed 115200 8N1, FIFOs on, interrupts off", () => {
+    const m = boot(skylakeX(), 0, 0);
+    expect(m.uartConfig).toEqual({ divisor: 1, lcr: 0x03, ier: 0, fcr: 0xc7, mcr: 0x03 });
+  });
+
+  it("QEMU TCG (qemu64) via multiboot1: no VMX, stops and writes the debug-exit port", () => {
+    const m = boot(qemu64(), MB1_MAGIC, 0x9000, (mm) => {
+      put(0x9000, mb1Info({ flags: (1 << 6) | 1, memLower: 639, memUpper: 129920, mmapLength: 5 * 24, mmapAddr: 0x9100 }))(mm);
+      put(0x9100, mb1Mmap(QEMU_128M))(mm);
+    });
+    expect(m.lines).toEqual([
+      expectedBanner(),
+      "CPU: AuthenticAMD family 15 model 107 stepping 1",
+      "CPU: QEMU Virtual CPU version 2.5+",
+      "Memory: 127 MiB usable in 2 ranges",
+      "VT-x: not available (no VMX in CPUID)",
+      "Stopping: this machine cannot run guests.",
+    ]);
+    expect(debugExits(m)).toEqual([{ port: 0xf4, value: 1 }]);
+    expect(m.drainedAtDebugExit).toEqual([true]);
+    expect(m.halted).toBe(true);
+    expect(m.msrReads).toEqual([]); // no VMX in CPUID: not a single MSR touched
+  });
+
+  it("VT-x locked off by firmware", () => {
+    const msrs = vmxMsrs(LYNNFIELD_VMX);
+    msrs.set(MSR.FEATURE_CONTROL, 0x1n);
+    const m = boot({ cpuid: intelCpuid(0x000106e5, "Intel(R) Core(TM) i5 CPU         750  @ 2.67GHz"), msrs }, 0, 0);
+    expect(m.lines.slice(1)).toEqual([
+      "CPU: GenuineIntel family 6 model 30 stepping 5",
+      "CPU: Intel(R) Core(TM) i5 CPU         750  @ 2.67GHz",
+      "Memory: no loader info (boot information pointer is 0)",
+      "VT-x: not available (disabled and locked by firmware in IA32_FEATURE_CONTROL)",
+      "Stopping: this machine cannot run guests.",
+    ]);
+    expect(debugExits(m)).toHaveLength(1);
+  });
+
+  it("Bochs Lynnfield: VMX without unrestricted guest is not usable", () => {
+    const m = boot({ cpuid: intelCpuid(0x000106e5, "  Intel(R) Core(TM) i5 CPU 750  "), msrs: vmxMsrs(LYNNFIELD_VMX) }, 0, 0);
+    expect(m.lines.slice(2)).toEqual([
+      "CPU: Intel(R) Core(TM) i5 CPU 750", // leading and trailing blanks trimmed
+      "Memory: no loader info (boot information pointer is 0)",
+      "VT-x: not usable (missing: unrestricted-guest)",
+      "Stopping: this machine cannot run guests.",
+    ]);
+  });
+
+  it("Bochs Penryn: no secondary EPT/VPID, so IA32_VMX_EPT_VPID_CAP (which #GPs) is never read", () => {
+    const m = boot({ cpuid: intelCpuid(0x0001067a, "Intel(R) Core(TM)2 Duo CPU     T9600  @ 2.80GHz"), msrs: vmxMsrs(PENRYN_VMX) }, 0, 0);
+    expect(m.lines[1]).toBe("CPU: GenuineIntel family 6 model 23 stepping 10");
+    expect(m.lines[4]).toBe("VT-x: not usable (missing: EPT, unrestricted-guest)");
+    expect(m.msrReads).not.toContain(MSR.EPT_VPID_CAP);
+  });
+
+  it("legacy control MSRs when IA32_VMX_BASIC bit 55 is clear", () => {
+    const spec = skylakeX();
+    const msrs = new Map(spec.msrs);
+    msrs.set(MSR.VMX_BASIC, 0x005810000000002bn); // bit 55 cleared
+    for (const t of [MSR.TRUE_PINBASED, MSR.TRUE_PROCBASED, MSR.TRUE_EXIT, MSR.TRUE_ENTRY]) msrs.delete(t);
+    const m = boot({ ...spec, msrs }, 0, 0);
+    expect(m.lines[4]).toBe("VT-x: supported: EPT unrestricted-guest VPID preemption-timer EPT-2M EPT-1G");
+    expect(m.msrReads).toContain(MSR.PINBASED);
+    expect(m.msrReads).not.toContain(MSR.TRUE_PINBASED);
+  });
+
+  it("VMX in CPUID but its MSRs #GP: not available, nothing read with the faulting hw_rdmsr", () => {
+    const m = boot({ cpuid: intelCpuid(0x00050654, "x"), msrs: new Map() }, 0, 0);
+    expect(m.lines[4]).toBe("VT-x: not available (IA32_FEATURE_CONTROL unreadable)");
+    const m2 = boot({ cpuid: intelCpuid(0x00050654, "x"), msrs: new Map([[MSR.FEATURE_CONTROL, 0x5n]]) }, 0, 0);
+    expect(m2.lines[4]).toBe("VT-x: not available (VMX capability MSRs unreadable)");
+    expect(m2.msrReads).toEqual([MSR.FEATURE_CONTROL, MSR.VMX_BASIC]);
+  });
+
+  it("no extended leaves: no brand line (leaf 80000000H echoing basic data is not trusted)", () => {
+    const cpuid = intelCpuid(0x00050654, "ignored");
+    cpuid.set(0x80000000, [0x0000000d, 0x756e6547, 0x6c65746e, 0x49656e69]);
+    const m = boot({ cpuid, msrs: vmxMsrs(LYNNFIELD_VMX) }, 0, 0);
+    expect(m.lines[2]).toBe("Memory: no loader info (boot information pointer is 0)");
+  });
+
+  it("a malformed multiboot2 block is reported, and the boot goes on", () => {
+    const info = mb2Info([mb2Tag(1, Buffer.alloc(8), 0x10000), MB2_END]);
+    const m = boot(skylakeX(), MB2_MAGIC, 0x10000, put(0x10000, info));
+    expect(m.lines[3]).toBe(
+      "Memory: rejected multiboot2 information at 0x00010000: tag size runs past the end of the block (at offset 8)",
+    );
+    expect(m.lines[4]).toMatch(/^VT-x: supported/);
+  });
+
+  it("an unknown boot magic is not parsed", () => {
+    const m = boot(skylakeX(), 0x12345678, 0x10000);
+    expect(m.lines[3]).toBe("Memory: no loader info (unknown boot magic 0x12345678)");
+  });
+
+  it("a failed assert prints PANIC with file and line, drains and halts", () => {
+    const m = new FakeMachine({ cpuid: new Map(), msrs: new Map(), uartBusyReads: 1 });
+    const exports = instantiate(m);
+    expect(() => fn<(ok: number) => void>(exports, "testAssert")(0)).toThrow(Halted);
+    expect(m.console).toMatch(/^PANIC: unit-test assertion at src\/vmm\/testing\.ts:\d+\r\n$/);
+    expect(m.drainedAtHalt).toBe(true);
+    // and a passing assert does nothing
+    const m2 = new FakeMachine({ cpuid: new Map(), msrs: new Map() });
+    fn<(ok: number) => void>(instantiate(m2), "testAssert")(1);
+    expect(m2.console).toBe("");
+  });
+});

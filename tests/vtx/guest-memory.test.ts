@@ -1,0 +1,90 @@
+// GuestMemory (src/ept/guest-memory.ts): RAM-map and EPT checks, page-crossing copies, statuses.
+import { beforeEach, describe, expect, it } from "vitest";
+import { v, setup, map, EPT, PHYS, GM, RAMMAP, BUF, R, RWX, UC } from "./ept-setup.ts";
+
+const MiB = 1024 * 1024;
+const HPA_A = 32 * MiB, HPA_B = 40 * MiB + 0x5000, HPA_C = 36 * MiB, HPA_RO = 44 * MiB;
+const OK = 0, NOT_RAM = 1, NOT_MAPPED = 2, NO_ACCESS = 3, UNREACHABLE = 4, BAD = 5;
+
+/** Guest RAM: [0, 2M) one large page; [2M, 2M+8K) two scattered 4K pages; [2M+8K, 2M+16K) in the
+ *  RAM map but not in the EPT; [4M, 4M+4K) read-only; [8M, 8M+4K) backed beyond reachable memory. */
+function buildVm(): void {
+  setup();
+  v.bytes.fill(0, 32 * MiB, 48 * MiB);
+  expect(map(0, HPA_A, 2 * MiB)).toBe(0);
+  expect(map(2 * MiB, HPA_B, 4096)).toBe(0);
+  expect(map(2 * MiB + 4096, HPA_C, 4096)).toBe(0);
+  expect(map(4 * MiB, HPA_RO, 4096, R)).toBe(0);
+  expect(map(8 * MiB, 1024 * MiB, 4096)).toBe(0);
+  expect(map(0xfee00000, 0xfee00000, 4096, RWX, UC)).toBe(0);
+  const ram: [number, number][] = [[0, 2 * MiB + 16384], [4 * MiB, 4 * MiB + 4096], [8 * MiB, 8 * MiB + 4096]];
+  ram.forEach(([s, e], i) => {
+    v.mem.setBigUint64(RAMMAP + 16 * i, BigInt(s), true);
+    v.mem.setBigUint64(RAMMAP + 16 * i + 8, BigInt(e), true);
+  });
+  v.mem.setUint32(GM, EPT, true);
+  v.mem.setUint32(GM + 4, RAMMAP, true);
+  v.mem.setUint32(GM + 8, ram.length, true);
+}
+const write = (gpa: number | bigint, bytes: number[]): number => {
+  v.bytes.set(bytes, BUF);
+  return v.u32("gmWriteBytes", GM, PHYS, gpa, BUF, bytes.length);
+};
+const read = (gpa: number | bigint, len: number): [number, number[]] => {
+  v.bytes.fill(0xee, BUF, BUF + len);
+  const st = v.u32("gmReadBytes", GM, PHYS, gpa, BUF, len);
+  return [st, [...v.bytes.subarray(BUF, BUF + len)]];
+};
+const host = (hpa: number, len: number): number[] => [...v.bytes.subarray(hpa, hpa + len)];
+
+describe("GuestMemory", () => {
+  beforeEach(buildVm);
+
+  it("a buffer crossing a 2 MiB and a 4 KiB boundary lands in three scattered host frames", () => {
+    const data = Array.from({ length: 4096 + 10 }, (_, i) => (i * 7 + 1) & 0xff);
+    expect(write(2 * MiB - 3, data)).toBe(OK);
+    expect(host(HPA_A + 2 * MiB - 3, 3)).toEqual(data.slice(0, 3));
+    expect(host(HPA_B, 4096)).toEqual(data.slice(3, 4099));
+    expect(host(HPA_C, 7)).toEqual(data.slice(4099));
+    expect(read(2 * MiB - 3, data.length)).toEqual([OK, data]);
+  });
+  it("scalars: single stores inside a page, bytes across a boundary", () => {
+    expect(v.u32("gmStore", GM, PHYS, 0x1000, 8, 0x1122334455667788n)).toBe(OK);
+    expect(v.mem.getBigUint64(HPA_A + 0x1000, true)).toBe(0x1122334455667788n);
+    expect(v.u32("gmStore", GM, PHYS, 2 * MiB + 4094, 4, 0xa1b2c3d4)).toBe(OK);
+    expect(host(HPA_B + 4094, 2)).toEqual([0xd4, 0xc3]);
+    expect(host(HPA_C, 2)).toEqual([0xb2, 0xa1]);
+    for (const [gpa, size, want] of [[2 * MiB + 4094, 4, 0xa1b2c3d4n], [2 * MiB + 4095, 2, 0xb2c3n],
+      [0x1000, 1, 0x88n], [0x1000, 2, 0x7788n], [0x1004, 4, 0x11223344n], [0x1000, 8, 0x1122334455667788n]] as const) {
+      v.mem.setBigUint64(BUF, 0xdeadn, true);
+      expect(v.u32("gmLoad", GM, PHYS, gpa, size, BUF)).toBe(OK);
+      expect(v.mem.getBigUint64(BUF, true)).toBe(want);
+    }
+  });
+  it("checks the whole range before moving a byte", () => {
+    expect(write(2 * MiB + 8192 - 2, [1, 2, 3, 4])).toBe(NOT_MAPPED); // runs into the EPT hole
+    expect(host(HPA_C + 4094, 2)).toEqual([0, 0]);
+    expect(read(4 * MiB + 4094, 4)).toEqual([NOT_RAM, [0xee, 0xee, 0xee, 0xee]]); // runs off the RAM map
+    expect(v.u32("gmStore", GM, PHYS, 2 * MiB + 8190, 4, 0xffffffff)).toBe(NOT_MAPPED);
+    expect(host(HPA_C + 4094, 2)).toEqual([0, 0]);
+  });
+  it("statuses: MMIO hole, read-only page, unreachable backing, bad arguments", () => {
+    expect(read(0xfee00000, 4)[0]).toBe(NOT_RAM);
+    expect(read(16 * MiB, 1)[0]).toBe(NOT_RAM);
+    v.bytes[HPA_RO + 5] = 0x5a;
+    expect(read(4 * MiB + 5, 1)).toEqual([OK, [0x5a]]);
+    expect(write(4 * MiB + 5, [1])).toBe(NO_ACCESS);
+    expect(v.u32("gmStore", GM, PHYS, 4 * MiB, 1, 1)).toBe(NO_ACCESS);
+    expect(read(8 * MiB, 4)[0]).toBe(UNREACHABLE);
+    expect(v.u32("gmLoad", GM, PHYS, 0, 3, BUF)).toBe(BAD);
+    expect(v.u32("gmStore", GM, PHYS, 0, 16, 0)).toBe(BAD);
+    expect(v.u32("gmReadBytes", GM, PHYS, 0xfffffffffffffffen, BUF, 4)).toBe(BAD);
+    expect(v.u32("gmReadBytes", GM, PHYS, 2 * MiB + 8192, BUF, 0)).toBe(OK); // empty: nothing to check
+  });
+  it("UC memory in the RAM map is refused (only WB RAM is guest memory)", () => {
+    v.mem.setBigUint64(RAMMAP + 48, 0xfee00000n, true);
+    v.mem.setBigUint64(RAMMAP + 56, 0xfee01000n, true);
+    v.mem.setUint32(GM + 8, 4, true);
+    expect(read(0xfee00000, 4)[0]).toBe(NO_ACCESS);
+  });
+});

@@ -1,0 +1,113 @@
+// Comparisons: flag-setting sequences and fused compare-and-branch.
+// Integer predicates map to one condition code (Intel SDM Vol. 1 Appendix B, "EFLAGS Condition
+// Codes"). Float predicates use UCOMISS/UCOMISD, which report "unordered" (a NaN operand) as
+// ZF=PF=CF=1; wasm comparisons are false on NaN except `ne` (Core Specification §4.3.3, feq/flt):
+// lt/le are computed with swapped operands so that "above"/"above or equal" exclude unordered,
+// and eq/ne also test PF.
+
+import { widthOf, type FnCtx } from "./emit-ctx.ts";
+import type { Cond, Opnd } from "./ir.ts";
+import { fitsS32 } from "./x86.ts";
+
+const INT_CC: Record<string, string> = {
+  eq: "e", ne: "ne", lt_s: "l", lt_u: "b", gt_s: "g", gt_u: "a", le_s: "le", le_u: "be", ge_s: "ge", ge_u: "ae",
+};
+const SWAP: Record<string, string> = {
+  eq: "eq", ne: "ne", lt_s: "gt_s", lt_u: "gt_u", gt_s: "lt_s", gt_u: "lt_u", le_s: "ge_s", le_u: "ge_u", ge_s: "le_s", ge_u: "le_u",
+};
+const INVERSE: Record<string, string> = {
+  e: "ne", ne: "e", l: "ge", ge: "l", g: "le", le: "g", b: "ae", ae: "b", a: "be", be: "a",
+};
+
+export type Flags = { cc: string } | { special: "feq" | "fne" };
+
+/** Emits the flag-setting instructions for `c`; returns what to test. Uses rcx, rdx, xmm14, xmm15. */
+export function emitFlags(ctx: FnCtx, c: Cond): Flags {
+  if (c.t === "f32" || c.t === "f64") return floatFlags(ctx, c);
+  const w = widthOf(c.t);
+  let cc = c.cc;
+  let a: Opnd = c.a;
+  let b: Opnd = c.b;
+  if (a.k === "c" && b.k !== "c") {
+    [a, b] = [b, a];
+    cc = SWAP[cc]!;
+  }
+  let left: string;
+  if (a.k === "c") {
+    ctx.intToReg(a, "rcx", w);
+    left = w === 32 ? "ecx" : "rcx";
+  } else left = ctx.intRM(a, w);
+  const leftIsMem = left.includes("[");
+  if (b.k === "c" && BigInt.asUintN(w, b.bits) === 0n && !leftIsMem && (cc === "eq" || cc === "ne")) {
+    ctx.ins(`test ${left}, ${left}`);
+  } else {
+    let right: string;
+    if (b.k === "c" && (w === 32 || fitsS32(b.bits))) right = ctx.intSrc(b, w);
+    else if (b.k === "c") {
+      ctx.intToReg(b, "rdx", w);
+      right = "rdx";
+    } else {
+      right = ctx.intRM(b, w);
+      if (leftIsMem && right.includes("[")) {
+        ctx.intToReg(a, "rcx", w);
+        left = w === 32 ? "ecx" : "rcx";
+      }
+    }
+    ctx.ins(`cmp ${left}, ${right}`);
+  }
+  const x = INT_CC[cc]!;
+  return { cc: c.neg ? INVERSE[x]! : x };
+}
+
+function floatFlags(ctx: FnCtx, c: Cond): Flags {
+  const ucom = c.t === "f32" ? "ucomiss" : "ucomisd";
+  let { cc } = c;
+  if (cc === "eq" || cc === "ne") {
+    const left = ctx.regOf(c.a) ?? (ctx.floatToReg(c.a, "xmm15", c.t), "xmm15");
+    ctx.ins(`${ucom} ${left}, ${ctx.floatSrc(c.b, c.t, "xmm14")}`);
+    const isEq = (cc === "eq") !== c.neg;
+    return { special: isEq ? "feq" : "fne" };
+  }
+  let a = c.a;
+  let b = c.b;
+  if (cc === "lt" || cc === "le") {
+    [a, b] = [b, a];
+    cc = cc === "lt" ? "gt" : "ge";
+  }
+  const left = ctx.regOf(a) ?? (ctx.floatToReg(a, "xmm15", c.t), "xmm15");
+  ctx.ins(`${ucom} ${left}, ${ctx.floatSrc(b, c.t, "xmm14")}`);
+  const x = cc === "gt" ? "a" : "ae";
+  return { cc: c.neg ? INVERSE[x]! : x };
+}
+
+/** Jumps to `target` when the condition holds. */
+export function emitCondJump(ctx: FnCtx, c: Cond, target: string): void {
+  const f = emitFlags(ctx, c);
+  if ("cc" in f) {
+    ctx.ins(`j${f.cc} ${target}`);
+  } else if (f.special === "feq") {
+    const skip = ctx.local();
+    ctx.ins(`jp ${skip}`);
+    ctx.ins(`je ${target}`);
+    ctx.label(skip);
+  } else {
+    ctx.ins(`jp ${target}`);
+    ctx.ins(`jne ${target}`);
+  }
+}
+
+/** Sets al to the condition's 0/1 value and zero-extends it into eax. */
+export function emitCondValue(ctx: FnCtx, c: Cond): void {
+  const f = emitFlags(ctx, c);
+  if ("cc" in f) ctx.ins(`set${f.cc} al`);
+  else if (f.special === "feq") {
+    ctx.ins("sete al");
+    ctx.ins("setnp dl");
+    ctx.ins("and al, dl");
+  } else {
+    ctx.ins("setne al");
+    ctx.ins("setp dl");
+    ctx.ins("or al, dl");
+  }
+  ctx.ins("movzx eax, al");
+}

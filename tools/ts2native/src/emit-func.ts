@@ -1,0 +1,308 @@
+// x86-64 emission of one lowered, register-allocated function: frame, prologue/epilogue,
+// control flow, calls, and dispatch of the other instructions to emit-int/float/mem.
+//
+// Frame (rsp 16-byte aligned in the body, System V): [rsp+0 ...] outgoing area of calls
+// (stack arguments, extra results), then spill slots, padding, saved callee-saved registers,
+// the return address, then the caller's outgoing area (our stack arguments / extra results).
+
+import { callLayout, type ArgLoc } from "./callconv.ts";
+import { FnCtx, widthOf } from "./emit-ctx.ts";
+import { emitCondJump, emitCondValue, emitFlags } from "./emit-cond.ts";
+import { emitIntNum } from "./emit-int.ts";
+import { emitFloatNum } from "./emit-float.ts";
+import { emitAtomic, emitDataDrop, emitLoad, emitMemCopy, emitMemFill, emitMemInit, emitStore } from "./emit-mem.ts";
+import type { Inst, LoweredFunc, Opnd } from "./ir.ts";
+import type { Allocation } from "./regalloc.ts";
+import type { Module, NumType, ValType } from "./module.ts";
+import { fitsS32, hex64, imm, reg } from "./x86.ts";
+import { opName } from "./opcodes.ts";
+
+export interface SymbolNames {
+  func(index: number): string;
+  global(index: number): string;
+  nameLabel(index: number): string;
+  table(index: number): string;
+  tableSize(index: number): string;
+  typeId(typeIndex: number): number;
+}
+
+/** Frames above this size are checked against the stack limit even in leaf functions. */
+const BIG_FRAME = 4096;
+
+function asNum(t: ValType): NumType {
+  return t as NumType;
+}
+
+export function emitFunction(m: Module, fn: LoweredFunc, alloc: Allocation, sym: SymbolNames): string[] {
+  const type = m.types[m.funcs[fn.index]!.type]!;
+  const ctx = new FnCtx(alloc);
+  // outgoing area: the largest over all calls
+  let area = 0;
+  for (const i of fn.insts) {
+    if (i.k !== "call") continue;
+    const t = i.callee.k === "func" ? m.types[m.funcs[i.callee.index]!.type]! : m.types[i.callee.type]!;
+    area = Math.max(area, callLayout(t).areaSlots);
+  }
+  ctx.slotBase = 8 * area;
+  let frame = 8 * area + 8 * alloc.numSlots;
+  const pushes = alloc.saved.length;
+  // System V: rsp is 16-byte aligned at every call; functions that call nothing skip the padding
+  if (fn.clobbersCallerSaved && (8 + 8 * pushes + frame) % 16 !== 0) frame += 8;
+  const incoming = frame + 8 * pushes + 8; // [rsp+incoming] = caller's outgoing area
+  const layout = callLayout(type);
+
+  const epilogue = (): void => {
+    if (frame) ctx.ins(`add rsp, ${frame}`);
+    for (const r of [...alloc.saved].reverse()) ctx.ins(`pop ${r}`);
+    ctx.ins("ret");
+  };
+
+  // prologue
+  ctx.label(sym.func(fn.index));
+  if (fn.callsWasm || frame + 8 * pushes > BIG_FRAME) {
+    if (frame + 8 * pushes > BIG_FRAME) {
+      ctx.ins(`lea rax, [rsp-${frame + 8 * pushes}]`);
+      ctx.ins("cmp rax, [gs:abs 0]");
+    } else ctx.ins("cmp rsp, [gs:abs 0]");
+    ctx.ins(`jb ${ctx.trap(9)}`);
+  }
+  for (const r of alloc.saved) ctx.ins(`push ${r}`);
+  if (frame) ctx.ins(`sub rsp, ${frame}`);
+  layout.params.forEach((p, idx) => {
+    const l = alloc.locs[idx]!;
+    if (l.k === "none") return;
+    const t = asNum(type.params[idx]!);
+    if (p.k === "reg") ctx.fromReg(idx, p.reg, t);
+    else {
+      const float = t === "f32" || t === "f64";
+      const src = `[rsp+${incoming + 8 * p.slot}]`;
+      if (float) {
+        ctx.ins(`movsd xmm15, ${src}`);
+        ctx.fromReg(idx, "xmm15", t);
+      } else {
+        ctx.ins(`mov rax, ${src}`);
+        ctx.fromReg(idx, "rax", t);
+      }
+    }
+  });
+
+  for (const i of fn.insts) {
+    switch (i.k) {
+      case "label": ctx.label(`.L${i.id}`); break;
+      case "jmp": ctx.ins(`jmp .L${i.target}`); break;
+      case "jcc": emitCondJump(ctx, i.cond, `.L${i.target}`); break;
+      case "brtable": emitBrTable(ctx, i); break;
+      case "mov": ctx.move(i.t, i.dst, i.src); break;
+      case "num":
+        if (!emitIntNum(ctx, i) && !emitFloatNum(ctx, i)) throw new Error(`internal: no emitter for ${opName(i.op)}`);
+        break;
+      case "setcc":
+        emitCondValue(ctx, i.cond);
+        ctx.fromReg(i.dst, "rax", "i32");
+        break;
+      case "select": emitSelect(ctx, i); break;
+      case "load": emitLoad(ctx, i); break;
+      case "store": emitStore(ctx, i); break;
+      case "gget": {
+        const t = asNum(m.globals[i.g]!.type);
+        const src = `[rel ${sym.global(i.g)}]`;
+        if (t === "f32" || t === "f64") {
+          ctx.ins(`${t === "f32" ? "movss" : "movsd"} xmm15, ${src}`);
+          ctx.fromReg(i.dst, "xmm15", t);
+        } else {
+          ctx.ins(`mov ${reg("rax", widthOf(t))}, ${src}`);
+          ctx.fromReg(i.dst, "rax", t);
+        }
+        break;
+      }
+      case "gset": {
+        const t = asNum(m.globals[i.g]!.type);
+        const dst = `[rel ${sym.global(i.g)}]`;
+        if (i.src.k === "c" && fitsS32(i.src.bits)) ctx.ins(`mov qword ${dst}, ${imm(i.src.bits, 64)}`);
+        else if (t === "f32" || t === "f64") {
+          ctx.floatToReg(i.src, "xmm15", t);
+          ctx.ins(`movq rax, xmm15`);
+          if (t === "f32") ctx.ins("mov eax, eax");
+          ctx.ins(`mov ${dst}, rax`);
+        } else {
+          ctx.intToReg(i.src, "rax", widthOf(t));
+          ctx.ins(`mov ${dst}, rax`);
+        }
+        break;
+      }
+      case "call": emitCall(m, ctx, i, sym); break;
+      case "ret":
+        // extra results first: they go through rax/xmm15, which would clobber result 0
+        for (let k = i.vals.length - 1; k >= 0; k--) storeResult(ctx, layout.results[k]!, i.vals[k]!, asNum(type.results[k]!), incoming);
+        epilogue();
+        break;
+      case "trap": ctx.ins(`jmp ${ctx.trap(i.code)}`); break;
+      case "memsize":
+        ctx.ins("mov rax, [rel __ts2n_mem_pages]");
+        ctx.fromReg(i.dst, "rax", "i32");
+        break;
+      case "memgrow":
+        ctx.intToReg(i.a, "rdi", 32);
+        ctx.ins("call __ts2n_memory_grow");
+        ctx.fromReg(i.dst, "rax", "i32");
+        break;
+      case "memcopy": emitMemCopy(ctx, i); break;
+      case "memfill": emitMemFill(ctx, i); break;
+      case "meminit": emitMemInit(ctx, i); break;
+      case "datadrop": emitDataDrop(ctx, i); break;
+      case "atomic": emitAtomic(ctx, i); break;
+      case "fence": ctx.ins("mfence"); break;
+    }
+  }
+  // trap stubs: __ts2n_trap(code, name) never returns
+  for (const code of [...ctx.trapsUsed].sort((a, b) => a - b)) {
+    ctx.label(`.trap${code}`);
+    ctx.ins(`mov edi, ${code}`);
+    ctx.ins(`lea rsi, [rel ${sym.nameLabel(fn.index)}]`);
+    ctx.ins("call __ts2n_trap");
+  }
+  ctx.label(`${sym.func(fn.index)}.end`);
+  return ctx.out;
+}
+
+function storeResult(ctx: FnCtx, loc: ArgLoc, v: Opnd, t: NumType, incoming: number): void {
+  const float = t === "f32" || t === "f64";
+  if (loc.k === "reg") {
+    if (float) ctx.floatToReg(v, loc.reg, t);
+    else ctx.intToReg(v, loc.reg, widthOf(t));
+    return;
+  }
+  const mem = `[rsp+${incoming + 8 * loc.slot}]`;
+  if (float) {
+    ctx.floatToReg(v, "xmm15", t);
+    ctx.ins(`movsd ${mem}, xmm15`);
+  } else {
+    ctx.intToReg(v, "rax", widthOf(t));
+    ctx.ins(`mov ${mem}, rax`);
+  }
+}
+
+function emitBrTable(ctx: FnCtx, i: Inst & { k: "brtable" }): void {
+  const n = i.targets.length - 1;
+  const def = `.L${i.targets[n]!}`;
+  ctx.intToReg(i.idx, "rax", 32);
+  if (n <= 4) {
+    i.targets.slice(0, n).forEach((t, k) => {
+      ctx.ins(`cmp eax, ${k}`);
+      ctx.ins(`je .L${t}`);
+    });
+    ctx.ins(`jmp ${def}`);
+    return;
+  }
+  const table = ctx.local();
+  ctx.ins(`cmp eax, ${n}`);
+  ctx.ins(`jae ${def}`);
+  ctx.ins(`lea r11, [rel ${table}]`);
+  ctx.ins("movsxd rax, dword [r11+rax*4]");
+  ctx.ins("add rax, r11");
+  ctx.ins("jmp rax");
+  ctx.ins("align 4");
+  ctx.label(table);
+  for (let k = 0; k < n; k++) ctx.ins(`dd .L${i.targets[k]!} - ${table}`);
+}
+
+function emitSelect(ctx: FnCtx, i: Inst & { k: "select" }): void {
+  const float = i.t === "f32" || i.t === "f64";
+  const w = widthOf(i.t);
+  if (!float) {
+    ctx.intToReg(i.a, "rax", w);
+    ctx.intToReg(i.b, "r11", w);
+    const f = emitFlags(ctx, i.cond);
+    if ("cc" in f) {
+      const inv: Record<string, string> = { e: "ne", ne: "e", l: "ge", ge: "l", g: "le", le: "g", b: "ae", ae: "b", a: "be", be: "a" };
+      ctx.ins(`cmov${inv[f.cc]} ${reg("rax", w)}, ${reg("r11", w)}`);
+      ctx.fromReg(i.dst, "rax", i.t);
+      return;
+    }
+    // float eq/ne condition on integer values: branch
+    const pickA = ctx.local();
+    if (f.special === "feq") {
+      const no = ctx.local();
+      ctx.ins(`jp ${no}`);
+      ctx.ins(`je ${pickA}`);
+      ctx.label(no);
+    } else {
+      ctx.ins(`jp ${pickA}`);
+      ctx.ins(`jne ${pickA}`);
+    }
+    ctx.ins("mov rax, r11");
+    ctx.label(pickA);
+    ctx.fromReg(i.dst, "rax", i.t);
+    return;
+  }
+  const yes = ctx.local();
+  const done = ctx.local();
+  emitCondJump(ctx, i.cond, yes);
+  ctx.floatToReg(i.b, "xmm15", i.t);
+  ctx.ins(`jmp ${done}`);
+  ctx.label(yes);
+  ctx.floatToReg(i.a, "xmm15", i.t);
+  ctx.label(done);
+  ctx.fromReg(i.dst, "xmm15", i.t);
+}
+
+function emitCall(m: Module, ctx: FnCtx, i: Inst & { k: "call" }, sym: SymbolNames): void {
+  const typeIndex = i.callee.k === "func" ? m.funcs[i.callee.index]!.type : i.callee.type;
+  const t = m.types[typeIndex]!;
+  const layout = callLayout(t);
+  if (i.callee.k === "indirect") {
+    // Table entries are 16 bytes {code pointer, canonical type id}; null has pointer 0
+    // (call_indirect, §4.4.8: out of range -> trap 6, null -> 7, signature mismatch -> 8).
+    ctx.intToReg(i.callee.idx, "rax", 32);
+    ctx.ins(`cmp rax, [rel ${sym.tableSize(i.callee.table)}]`);
+    ctx.ins(`jae ${ctx.trap(6)}`);
+    ctx.ins("shl rax, 4");
+    ctx.ins(`lea r10, [rel ${sym.table(i.callee.table)}]`);
+    ctx.ins("add r10, rax");
+    ctx.ins("mov rax, [r10]");
+    ctx.ins("test rax, rax");
+    ctx.ins(`jz ${ctx.trap(7)}`);
+    ctx.ins(`cmp dword [r10+8], ${sym.typeId(typeIndex)}`);
+    ctx.ins(`jne ${ctx.trap(8)}`);
+    ctx.ins("mov r10, rax");
+  }
+  i.args.forEach((a, k) => {
+    const pt = asNum(t.params[k]!);
+    const float = pt === "f32" || pt === "f64";
+    const loc = layout.params[k]!;
+    if (loc.k === "reg") {
+      if (float) ctx.floatToReg(a, loc.reg, pt);
+      else ctx.intToReg(a, loc.reg, widthOf(pt));
+    } else {
+      const mem = `[rsp+${8 * loc.slot}]`;
+      if (a.k === "c" && fitsS32(a.bits)) ctx.ins(`mov qword ${mem}, ${imm(a.bits, 64)}`);
+      else if (a.k === "c") {
+        ctx.ins(`mov rax, ${hex64(a.bits)}`);
+        ctx.ins(`mov ${mem}, rax`);
+      } else if (float) {
+        ctx.floatToReg(a, "xmm15", pt);
+        ctx.ins(`movsd ${mem}, xmm15`);
+      } else {
+        ctx.intToReg(a, "rax", widthOf(pt));
+        ctx.ins(`mov ${mem}, rax`);
+      }
+    }
+  });
+  if (i.callee.k === "indirect") ctx.ins("call r10");
+  else ctx.ins(`call ${sym.func(i.callee.index)}`);
+  i.results.forEach((v, k) => {
+    const rt = asNum(t.results[k]!);
+    const loc = layout.results[k]!;
+    if (loc.k === "reg") ctx.fromReg(v, loc.reg, rt);
+    else {
+      const float = rt === "f32" || rt === "f64";
+      if (float) {
+        ctx.ins(`movsd xmm15, [rsp+${8 * loc.slot}]`);
+        ctx.fromReg(v, "xmm15", rt);
+      } else {
+        ctx.ins(`mov rax, [rsp+${8 * loc.slot}]`);
+        ctx.fromReg(v, "rax", rt);
+      }
+    }
+  });
+}

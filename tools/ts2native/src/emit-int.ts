@@ -1,0 +1,181 @@
+// Integer numeric instructions (Core Specification §4.3.2 "Integer Operations").
+// i32 values are kept zero-extended in 64-bit registers: 32-bit x86 operations write the
+// register's upper half with zeros (Intel SDM Vol. 1 §3.4.1.1), which gives wasm's wrap-around
+// for free. Shift and rotate counts are masked by the hardware to 5/6 bits, as wasm requires.
+// clz/ctz/popcnt avoid LZCNT/TZCNT/POPCNT (not in baseline x86-64): BSR/BSF with CMOV for the
+// zero input, and a SWAR population count.
+
+import { widthOf, type FnCtx, type Width } from "./emit-ctx.ts";
+import type { Inst, Opnd } from "./ir.ts";
+import { NUM_OPS } from "./opcodes.ts";
+import { reg } from "./x86.ts";
+
+const ALU: Record<string, [string, boolean]> = {
+  add: ["add", true], sub: ["sub", false], mul: ["imul", true], and: ["and", true], or: ["or", true], xor: ["xor", true],
+};
+const SHIFT: Record<string, string> = { shl: "shl", shr_s: "sar", shr_u: "shr", rotl: "rol", rotr: "ror" };
+
+export function emitIntNum(ctx: FnCtx, i: Inst & { k: "num" }): boolean {
+  const info = NUM_OPS.get(i.op)!;
+  const name = info.name.slice(4);
+  const t = info.result;
+  if (t !== "i32" && t !== "i64") return false;
+  if (info.params[0] !== "i32" && info.params[0] !== "i64") return false;
+  const w = widthOf(t);
+  const alu = ALU[name];
+  if (alu && i.b) return twoAddr(ctx, alu[0], alu[1], w, i.dst, i.a, i.b), true;
+  const sh = SHIFT[name];
+  if (sh && i.b) return shift(ctx, sh, w, i.dst, i.a, i.b), true;
+  if (name.startsWith("div") || name.startsWith("rem")) return divRem(ctx, name, w, i.dst, i.a, i.b!), true;
+  const aw = widthOf(info.params[0]!);
+  switch (name) {
+    case "clz":
+      ctx.intToReg(i.a, "rcx", w);
+      ctx.ins(`mov r11d, ${w === 32 ? 63 : 127}`);
+      ctx.ins(`bsr ${reg("rax", w)}, ${reg("rcx", w)}`);
+      ctx.ins(`cmovz ${reg("rax", w)}, ${reg("r11", w)}`);
+      ctx.ins(`xor eax, ${w - 1}`);
+      break;
+    case "ctz":
+      ctx.intToReg(i.a, "rcx", w);
+      ctx.ins(`mov r11d, ${w}`);
+      ctx.ins(`bsf ${reg("rax", w)}, ${reg("rcx", w)}`);
+      ctx.ins(`cmovz ${reg("rax", w)}, ${reg("r11", w)}`);
+      break;
+    case "popcnt": popcnt(ctx, w, i.a); break;
+    case "extend8_s": ctx.intToReg(i.a, "rax", w); ctx.ins(`movsx ${reg("rax", w)}, al`); break;
+    case "extend16_s": ctx.intToReg(i.a, "rax", w); ctx.ins(`movsx ${reg("rax", w)}, ax`); break;
+    case "extend32_s": ctx.intToReg(i.a, "rax", 32); ctx.ins("movsxd rax, eax"); break;
+    case "extend_i32_s": ctx.intToReg(i.a, "rax", 32); ctx.ins("movsxd rax, eax"); break;
+    case "extend_i32_u": {
+      // the i32 is already zero-extended: a 64-bit copy is the conversion
+      ctx.intToReg(i.a, "rax", 32);
+      break;
+    }
+    case "wrap_i64": ctx.intToReg(i.a, "rax", 32); break;
+    default: {
+      void aw;
+      return false;
+    }
+  }
+  ctx.fromReg(i.dst, "rax", t);
+  return true;
+}
+
+function twoAddr(ctx: FnCtx, op: string, commutative: boolean, w: Width, dst: number, a: Opnd, b: Opnd): void {
+  const l = ctx.loc(dst);
+  if (l.k === "none") return;
+  const t = w === 32 ? "i32" : "i64";
+  if (l.k === "reg") {
+    const D = reg(l.reg, w);
+    const bIsD = b.k === "v" && ctx.regOf(b) === l.reg;
+    const aIsD = a.k === "v" && ctx.regOf(a) === l.reg;
+    if (bIsD && !aIsD) {
+      if (commutative) {
+        ctx.ins(`${op} ${D}, ${ctx.intSrc(a, w)}`);
+        return;
+      }
+      ctx.intToReg(b, "rax", w);
+      ctx.move(t, dst, a);
+      ctx.ins(`${op} ${D}, ${reg("rax", w)}`);
+      return;
+    }
+    ctx.move(t, dst, a);
+    ctx.ins(`${op} ${D}, ${ctx.intSrc(b, w)}`);
+    return;
+  }
+  ctx.intToReg(a, "rax", w);
+  ctx.ins(`${op} ${reg("rax", w)}, ${ctx.intSrc(b, w)}`);
+  ctx.fromReg(dst, "rax", t);
+}
+
+function shift(ctx: FnCtx, op: string, w: Width, dst: number, a: Opnd, b: Opnd): void {
+  const t = w === 32 ? "i32" : "i64";
+  let count: string;
+  if (b.k === "c") count = String(Number(BigInt.asUintN(64, b.bits) & BigInt(w - 1)));
+  else {
+    ctx.intToReg(b, "rcx", 32);
+    count = "cl";
+  }
+  const l = ctx.loc(dst);
+  if (l.k === "reg") {
+    ctx.move(t, dst, a);
+    ctx.ins(`${op} ${reg(l.reg, w)}, ${count}`);
+    return;
+  }
+  ctx.intToReg(a, "rax", w);
+  ctx.ins(`${op} ${reg("rax", w)}, ${count}`);
+  ctx.fromReg(dst, "rax", t);
+}
+
+/**
+ * Division (§4.3.2 idiv_s/idiv_u/irem): a zero divisor traps (code 2); INT_MIN / -1 traps with
+ * integer overflow (code 3) while INT_MIN % -1 is 0 — x86 IDIV raises #DE for both, so -1 is
+ * tested first.
+ */
+function divRem(ctx: FnCtx, name: string, w: Width, dst: number, a: Opnd, b: Opnd): void {
+  const t = w === 32 ? "i32" : "i64";
+  const signed = name.endsWith("_s");
+  const isDiv = name.startsWith("div");
+  const R = (r: string): string => reg(r, w);
+  const bConst = b.k === "c" ? BigInt.asIntN(w, b.bits) : null;
+  ctx.intToReg(a, "rax", w);
+  ctx.intToReg(b, "r11", w);
+  if (bConst === 0n) {
+    ctx.ins(`jmp ${ctx.trap(2)}`);
+    return;
+  }
+  if (bConst === null) {
+    ctx.ins(`test ${R("r11")}, ${R("r11")}`);
+    ctx.ins(`jz ${ctx.trap(2)}`);
+  }
+  const done = ctx.local();
+  if (signed && (bConst === null || bConst === -1n)) {
+    const normal = ctx.local();
+    ctx.ins(`cmp ${R("r11")}, -1`);
+    ctx.ins(`jne ${normal}`);
+    if (isDiv) {
+      // x / -1 = -x, except INT_MIN which overflows
+      ctx.ins(`neg ${R("rax")}`);
+      ctx.ins(`jo ${ctx.trap(3)}`);
+    } else ctx.ins("xor eax, eax");
+    ctx.ins(`jmp ${done}`);
+    ctx.label(normal);
+  }
+  if (signed) {
+    ctx.ins(w === 32 ? "cdq" : "cqo");
+    ctx.ins(`idiv ${R("r11")}`);
+  } else {
+    ctx.ins("xor edx, edx");
+    ctx.ins(`div ${R("r11")}`);
+  }
+  if (!isDiv) ctx.ins(`mov ${R("rax")}, ${R("rdx")}`);
+  ctx.label(done);
+  ctx.fromReg(dst, "rax", t);
+}
+
+/** Population count without POPCNT (Hacker's Delight §5-1), result in rax. */
+function popcnt(ctx: FnCtx, w: Width, a: Opnd): void {
+  const R = (r: string): string => reg(r, w);
+  const k = (x: string): string => (w === 32 ? "0x" + x.slice(0, 8) : "0x" + x);
+  ctx.intToReg(a, "rax", w);
+  ctx.ins(`mov ${R("rcx")}, ${R("rax")}`);
+  ctx.ins(`shr ${R("rcx")}, 1`);
+  ctx.ins(`mov ${R("r11")}, ${k("5555555555555555")}`);
+  ctx.ins(`and ${R("rcx")}, ${R("r11")}`);
+  ctx.ins(`sub ${R("rax")}, ${R("rcx")}`);
+  ctx.ins(`mov ${R("r11")}, ${k("3333333333333333")}`);
+  ctx.ins(`mov ${R("rcx")}, ${R("rax")}`);
+  ctx.ins(`shr ${R("rcx")}, 2`);
+  ctx.ins(`and ${R("rax")}, ${R("r11")}`);
+  ctx.ins(`and ${R("rcx")}, ${R("r11")}`);
+  ctx.ins(`add ${R("rax")}, ${R("rcx")}`);
+  ctx.ins(`mov ${R("rcx")}, ${R("rax")}`);
+  ctx.ins(`shr ${R("rcx")}, 4`);
+  ctx.ins(`add ${R("rax")}, ${R("rcx")}`);
+  ctx.ins(`mov ${R("r11")}, ${k("0f0f0f0f0f0f0f0f")}`);
+  ctx.ins(`and ${R("rax")}, ${R("r11")}`);
+  ctx.ins(`mov ${R("r11")}, ${k("0101010101010101")}`);
+  ctx.ins(`imul ${R("rax")}, ${R("r11")}`);
+  ctx.ins(`shr ${R("rax")}, ${w - 8}`);
+}
