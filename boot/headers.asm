@@ -4,7 +4,7 @@
 %include "defs.inc"
 
 extern _start32
-extern __image_start, __load_end, __image_end
+extern __image_start, __load_end, __reserved_end
 
 ; ---- Multiboot 0.6.96 §3.1.1 (header) and §3.1.3 (address fields) ---------------------------
 ; Flag 16 (the "a.out kludge") makes the loader use the address fields below instead of parsing
@@ -25,7 +25,7 @@ mb1_header:
     dd mb1_header                       ; header_addr
     dd __image_start                    ; load_addr
     dd __load_end                       ; load_end_addr: end of .data (file-backed part)
-    dd __image_end                      ; bss_end_addr: the loader zeroes up to here
+    dd __reserved_end                   ; bss_end_addr: the loader zeroes up to here (incl. the wasm region)
     dd _start32                         ; entry_addr
 
 ; ---- Multiboot2 §3.1 (header, 8-aligned, within the first 32 KiB) ----------------------------

@@ -1,3 +1,4 @@
+// @ts-nocheck: AssemblyScript, compiled by asc (mk/vtx-unit.mk), not by tsc; tsconfig.json picks up tests/**/*.ts.
 // The unit-test wasm: thin exports over the pure VT-x core logic, built by mk/vtx-unit.mk with
 // `--runtime stub`. Structures are passed as addresses in this module's linear memory, which the
 // tests also use as fake physical RAM (wasm address = physical address, as on bare metal).

@@ -11,8 +11,9 @@
 ;
 ; Steps: E820 map -> info block at MBI; A20 on; "unreal" mode (SDM Vol. 3 §21.1.1: segment limits
 ; loaded in protected mode stay in effect in real mode) so 32-bit addresses work; INT 13h AH=42h
-; reads 32 KiB chunks to a bounce buffer, each copied to STAGE (16 MiB: above where the image
-; goes, so the later ELF copy cannot overlap its source); then protected mode, PT_LOAD segments
+; reads 32 KiB chunks to a bounce buffer, each copied to STAGE (48 MiB: above everything the
+; image's segment covers — code at 1 MiB up to the reserved wasm region ending at 32 MiB — so the
+; later ELF copy and bss zeroing cannot overwrite their source; Bochs runs get >= 64 MiB of RAM); then protected mode, PT_LOAD segments
 ; copied to p_paddr, bss zeroed, jump to e_entry with eax = 0x2BADB002, ebx = info block.
 ;
 ; nasm -f bin -DCHUNKS=n mbr.asm   (n = number of 32 KiB chunks holding the ELF, 1..65535)
@@ -25,7 +26,7 @@ MBI      equ 0x1000                     ; multiboot info block (zeroed, 88 bytes
 MMAP     equ 0x1100                     ; E820 entries, 24 bytes each in multiboot form
 MMAP_MAX equ 128
 BOUNCE   equ 0x10000                    ; INT 13h buffer, 32 KiB (segment 0x1000)
-STAGE    equ 0x1000000                  ; whole ELF file staged here
+STAGE    equ 0x3000000                  ; whole ELF file staged here (48 MiB)
 SMAP     equ 0x534D4150                 ; 'SMAP'
 
 BITS 16

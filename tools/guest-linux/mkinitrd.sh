@@ -35,7 +35,8 @@ chmod 755 "$STAGE/init" "$STAGE/bin/tsc" "$STAGE/bin/drain"
 cp "$KMOD/modules.builtin" "$KMOD/modules.builtin.modinfo" "$KMOD/modules.order" "$STAGE/lib/modules/$KREL/"
 
 # Module signatures: the kernel verifies a signed module's RSA signature at load time, which
-# costs millions of emulated instructions per module, and this kernel does not require them
+# costs about 10 million emulated instructions per module (on bare Bochs loading these nine
+# took 132 M instructions signed, 39 M unsigned), and this kernel does not require them
 # (CONFIG_MODULE_SIG_FORCE is off). So the trailer is cut off: "~Module signature appended~\n"
 # (28 bytes), preceded by struct module_signature (12 bytes, big-endian sig_len in its last 4)
 # and the signature itself. The kernel then loads the module, noting the taint once.

@@ -97,10 +97,16 @@ async function loadLibrary(): Promise<LibraryCompile | undefined> {
   }
 }
 
-/** ts2native's own error classes mean "rejected"; anything else is a compiler crash. */
+/**
+ * ts2native's own error classes mean "rejected" — except when the assembler or linker failed on
+ * the generated code: that is a back-end bug, not a verdict on the module (it must not count as
+ * rejecting an invalid module). Anything else is a compiler crash.
+ */
 function isRejection(e: unknown): e is Error {
-  return e instanceof Error && (e.name === "CompileError" || e.name === "UsageError");
+  return e instanceof Error && (e.name === "CompileError" || e.name === "UsageError") && !TOOL_FAILURE.test(e.message);
 }
+
+const TOOL_FAILURE = /(^|: )(nasm|ld\.lld) failed/;
 
 export class NativeCompiler {
   private readonly fingerprint: string;
@@ -122,7 +128,11 @@ export class NativeCompiler {
     const key = createHash("sha256").update(this.fingerprint).update(bytes).digest("hex").slice(0, 40);
     const base = join(this.cacheDir, key);
     if (existsSync(base + ".exe")) return { kind: "ok", exe: base + ".exe" };
-    if (existsSync(base + ".rejected")) return { kind: "rejected", message: readFileSync(base + ".rejected", "utf8") };
+    if (existsSync(base + ".rejected")) {
+      const message = readFileSync(base + ".rejected", "utf8");
+      if (!TOOL_FAILURE.test(message)) return { kind: "rejected", message };
+      rmSync(base + ".rejected"); // recorded by an older harness that counted tool failures as rejections
+    }
     if (!NativeCompiler.available()) return { kind: "error", message: `${relative(REPO_ROOT, TS2NATIVE_BIN)} does not exist (back end not built yet)` };
 
     writeFileSync(base + ".wasm", bytes);
@@ -152,7 +162,7 @@ export class NativeCompiler {
     rmSync(tmp, { force: true });
     if (r.timedOut) return { kind: "error", message: `ts2native exe timed out after ${this.timeoutMs} ms (${origin})` };
     if (r.signal) return { kind: "error", message: `ts2native exe killed by ${r.signal} (${origin}): ${stderr.slice(-500)}` };
-    if (r.code === null || looksLikeCrash(stderr) || stderr === "") {
+    if (r.code === null || looksLikeCrash(stderr) || TOOL_FAILURE.test(stderr) || stderr === "") {
       return { kind: "error", message: `ts2native exe failed without a clean error (status ${r.code}, ${origin}): ${stderr.slice(-800) || "no message"}` };
     }
     const message = stderr.split("\n").slice(-3).join(" | ");

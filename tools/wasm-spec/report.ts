@@ -9,6 +9,12 @@ export interface Tally {
   skipped: number;
 }
 
+/** One line, at most `max` characters: engine messages (nasm, stderr) span many lines. */
+export function oneLine(text: string, max: number): string {
+  const flat = text.replace(/\s*\n\s*/g, " | ");
+  return flat.length > max ? `${flat.slice(0, max)}…` : flat;
+}
+
 export function tally(outcomes: readonly Outcome[]): Tally {
   const t: Tally = { passed: 0, failed: 0, skipped: 0 };
   for (const o of outcomes) {
@@ -31,7 +37,7 @@ export function countsText(t: Tally): string {
 export function scriptBlock(name: string, outcomes: readonly Outcome[], maxFailures: number): string[] {
   const lines = [`${name}: ${countsText(tally(outcomes))}`];
   const failures = outcomes.filter((o) => o.status === "fail");
-  for (const f of failures.slice(0, maxFailures)) lines.push(`  FAIL ${name}:${f.line}: ${f.command}: ${f.detail}`);
+  for (const f of failures.slice(0, maxFailures)) lines.push(`  FAIL ${name}:${f.line}: ${oneLine(f.command, 200)}: ${oneLine(f.detail, 400)}`);
   if (failures.length > maxFailures) lines.push(`  … ${failures.length - maxFailures} more failures in ${name} (see the full log)`);
   return lines;
 }
@@ -60,5 +66,5 @@ export function skipSummary(outcomes: readonly { name: string; outcome: Outcome 
 export function fullLogLines(name: string, outcomes: readonly Outcome[]): string[] {
   return outcomes
     .filter((o) => o.status !== "pass")
-    .map((o) => `${o.status.toUpperCase()} ${name}:${o.line}: ${o.command}: ${o.detail}`);
+    .map((o) => `${o.status.toUpperCase()} ${name}:${o.line}: ${oneLine(o.command, 1000)}: ${oneLine(o.detail, 4000)}`);
 }

@@ -4,13 +4,14 @@
 import { decodeBody } from "./body.ts";
 import { decodeModule } from "./decoder.ts";
 import { emitFunction } from "./emit-func.ts";
+import { bindSpectestObjects } from "./exe.ts";
 import { emitModule, symbolNames, type Target } from "./emit-module.ts";
 import { CompileError } from "./errors.ts";
 import { lowerFunction } from "./lower.ts";
 import type { Module } from "./module.ts";
 import { Reader } from "./reader.ts";
 import { allocate } from "./regalloc.ts";
-import { RESERVED_PREFIX, escapeName, importSymbol } from "./symbols.ts";
+import { RESERVED_PREFIX, exportSymbol, importSymbol } from "./symbols.ts";
 import { declaredFuncRefs, validateBody } from "./validate.ts";
 
 export interface CompileResult {
@@ -30,7 +31,7 @@ function checkSymbols(m: Module): void {
   m.globals.forEach((g) => g.imported && taken.set(importSymbol(g.imported.module, g.imported.field), "an import"));
   for (const e of m.exports) {
     if (e.kind !== "func") continue;
-    const s = escapeName(e.name);
+    const s = exportSymbol(e.name);
     if (s.startsWith(RESERVED_PREFIX)) throw new CompileError("export section", 0, `export "${e.name}" uses the reserved symbol prefix ${RESERVED_PREFIX}`);
     const other = taken.get(s);
     if (other) throw new CompileError("export section", 0, `export "${e.name}" has the same symbol (${s}) as ${other}`);
@@ -38,8 +39,10 @@ function checkSymbols(m: Module): void {
   }
 }
 
+/** Compiles a module; for the Linux target, spectest's table and memory are bound first (exe.ts). */
 export function compileModule(bytes: Uint8Array, target: Target): CompileResult {
   const m = decodeModule(bytes);
+  if (target === "linux") bindSpectestObjects(m);
   checkSymbols(m);
   const refs = declaredFuncRefs(m);
   const sym = symbolNames(m);

@@ -42,7 +42,8 @@ function readRefType(r: Reader): RefType {
 function readLimits(r: Reader, maxAllowed: number, what: string): Limits {
   const at = r.pos;
   const flags = r.u8();
-  if (flags > 3) r.fail(`malformed ${what} limits flags 0x${flags.toString(16)}`, at);
+  // 0: min, 1: min max, 3: shared min max (threads); a shared memory needs a maximum
+  if (flags > 3 || flags === 2) r.fail(`malformed ${what} limits flags 0x${flags.toString(16)}`, at);
   const min = r.u32();
   const max = flags & 1 ? r.u32() : null;
   if (min > maxAllowed) r.fail(`${what} size must be at most ${maxAllowed}`, at);
@@ -148,10 +149,10 @@ export function decodeModule(bytes: Uint8Array): Module {
             }
             case 1: {
               const elem = readRefType(sr);
-              m.tables.push({ elem, limits: readLimits(sr, 0xffffffff, "table"), imported: true });
+              m.tables.push({ elem, limits: readLimits(sr, 0xffffffff, "table"), imported: { module, field } });
               break;
             }
-            case 2: m.memories.push({ limits: readLimits(sr, 65536, "memory"), imported: true }); break;
+            case 2: m.memories.push({ limits: readLimits(sr, 65536, "memory"), imported: { module, field } }); break;
             case 3: {
               const type = readValType(sr);
               const mutAt = sr.pos;
@@ -179,13 +180,13 @@ export function decodeModule(bytes: Uint8Array): Module {
         const n = sr.u32();
         for (let i = 0; i < n; i++) {
           const elem = readRefType(sr);
-          m.tables.push({ elem, limits: readLimits(sr, 0xffffffff, "table"), imported: false });
+          m.tables.push({ elem, limits: readLimits(sr, 0xffffffff, "table"), imported: null });
         }
         break;
       }
       case 5: {
         const n = sr.u32();
-        for (let i = 0; i < n; i++) m.memories.push({ limits: readLimits(sr, 65536, "memory"), imported: false });
+        for (let i = 0; i < n; i++) m.memories.push({ limits: readLimits(sr, 65536, "memory"), imported: null });
         break;
       }
       case 6: {

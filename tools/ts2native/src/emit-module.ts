@@ -8,7 +8,7 @@ import type { SymbolNames } from "./emit-func.ts";
 import { emitInit } from "./emit-init.ts";
 import { exportTable, exportThunk, genericThunk } from "./thunks.ts";
 import { MAX_TRAP_CODE, TRAP_REASONS } from "./trap-codes.ts";
-import { asmSym, escapeName, importSymbol } from "./symbols.ts";
+import { asmSym, exportSymbol, importSymbol } from "./symbols.ts";
 import { funcName } from "./module.ts";
 
 export type Target = "bare" | "linux";
@@ -66,7 +66,7 @@ export function emitModule(m: Module, bodies: string[][], target: Target): strin
     if (e.kind !== "func") return;
     const t = exportThunk(m, e.name, e.index, sym.func(e.index));
     if (t) {
-      o.push(`global ${asmSym(escapeName(e.name))}`);
+      o.push(`global ${asmSym(exportSymbol(e.name))}`);
       thunks.push(...t);
     }
   });

@@ -8,13 +8,29 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { UsageError } from "./errors.ts";
-import type { Module } from "./module.ts";
+import type { Limits, Module } from "./module.ts";
 
 export const RUNTIME_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "runtime");
 const CORE_RUNTIME = ["linux.asm", "linux-io.asm", "linux-serve.asm"];
 
 const SPECTEST_FUNCS = new Set(["print", "print_i32", "print_i64", "print_f32", "print_f64", "print_i32_f32", "print_f64_f64"]);
 const SPECTEST_GLOBALS = new Set(["global_i32", "global_i64", "global_f32", "global_f64"]);
+
+/**
+ * The spectest table (10..20 funcref) and memory (1..2 pages) become the module's own, with the
+ * spectest sizes; an import declaring limits they do not satisfy is incompatible (§4.5.3
+ * "Import matching": min >= declared min, max <= declared max).
+ */
+export function bindSpectestObjects(m: Module): void {
+  const match = (what: string, declared: Limits, actual: Limits): Limits => {
+    if (actual.min < declared.min || (declared.max !== null && (actual.max === null || actual.max > declared.max))) {
+      throw new UsageError(`import "spectest"."${what}": incompatible import type (limits ${declared.min}..${declared.max ?? ""} do not match ${actual.min}..${actual.max})`);
+    }
+    return { ...actual, shared: declared.shared };
+  };
+  for (const t of m.tables) if (t.imported?.module === "spectest") t.limits = match(t.imported.field, t.limits, { min: 10, max: 20, shared: false });
+  for (const mem of m.memories) if (mem.imported?.module === "spectest") mem.limits = match(mem.imported.field, mem.limits, { min: 1, max: 2, shared: false });
+}
 
 /** Runtime sources the module needs; throws naming the first import nothing provides. */
 export function runtimeSources(m: Module): string[] {

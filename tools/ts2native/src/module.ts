@@ -45,12 +45,12 @@ export interface Global {
 export interface Table {
   elem: RefType;
   limits: Limits;
-  imported: boolean;
+  imported: { module: string; field: string } | null;
 }
 
 export interface Memory {
   limits: Limits;
-  imported: boolean;
+  imported: { module: string; field: string } | null;
 }
 
 export interface Export {

@@ -7,7 +7,7 @@
 
 import { callLayout, sysvCompatible } from "./callconv.ts";
 import type { Module, ValType } from "./module.ts";
-import { asmSym, escapeName } from "./symbols.ts";
+import { asmSym, exportSymbol } from "./symbols.ts";
 import { reg } from "./x86.ts";
 
 export function typeCode(t: ValType): number {
@@ -19,7 +19,7 @@ export function exportThunk(m: Module, exportName: string, funcIndex: number, ta
   const t = m.types[m.funcs[funcIndex]!.type]!;
   if (!sysvCompatible(t)) return null;
   const layout = callLayout(t);
-  const out: string[] = [`${asmSym(escapeName(exportName))}:`, "    push r15"];
+  const out: string[] = [`${asmSym(exportSymbol(exportName))}:`, "    push r15"];
   // entry rsp = 8 mod 16; after push r15 it is aligned. Stack arguments are copied below.
   const area = layout.areaSlots * 8 + ((layout.areaSlots * 8) % 16);
   if (area) {
