@@ -123,6 +123,26 @@ export function gmWrite<M>(gm: GuestMemory, mem: M, gpa: u64, src: usize, len: u
 @inline function scalarSizeOk(size: u32): bool { return size == 1 || size == 2 || size == 4 || size == 8; }
 
 /**
+ * One load of `size` bytes at host wasm address `p`. Invariant: p = mem.ptr(hpa) of a chunk that
+ * checkRange accepted, and [p, p + size) lies inside one EPT page of that chunk.
+ */
+@inline function hostLoad(p: usize, size: u32): u64 {
+  if (size == 1) return load<u8>(p);
+  if (size == 2) return load<u16>(p);
+  if (size == 4) return load<u32>(p);
+  return load<u64>(p);
+}
+/** One store of the low `size` bytes of `v` at `p`. Invariant: as for hostLoad. */
+@inline function hostStore(p: usize, size: u32, v: u64): void {
+  if (size == 1) store<u8>(p, <u8>v);
+  else if (size == 2) store<u16>(p, <u16>v);
+  else if (size == 4) store<u32>(p, <u32>v);
+  else store<u64>(p, v);
+}
+/** The caller's result cell. Invariant: `out` is 8 writable bytes of host memory it owns. */
+@inline function storeResult(out: usize, v: u64): void { store<u64>(out, v); }
+
+/**
  * Reads a little-endian scalar of `size` bytes (1, 2, 4, 8) at `gpa` into the u64 at `out`
  * (zero-extended). Within one page this is a single load of that size; across pages, bytes.
  */
@@ -132,16 +152,10 @@ export function gmReadScalar<M>(gm: GuestMemory, mem: M, gpa: u64, size: u32, ou
   if (status != GmStatus.OK) return status;
   const leaf = eptLookupLeaf<M>(changetype<Ept>(gm.ept), mem, gpa);
   if (leafBytesLeft(leaf, gpa) < <u64>size) {
-    store<u64>(out, 0);
+    storeResult(out, 0);
     return copy<M>(gm, mem, gpa, out, size, false);
   }
-  const p = mem.ptr(leafHpa(leaf, gpa));
-  let v: u64;
-  if (size == 1) v = load<u8>(p);
-  else if (size == 2) v = load<u16>(p);
-  else if (size == 4) v = load<u32>(p);
-  else v = load<u64>(p);
-  store<u64>(out, v);
+  storeResult(out, hostLoad(mem.ptr(leafHpa(leaf, gpa)), size));
   return GmStatus.OK;
 }
 
@@ -156,17 +170,12 @@ export function gmWriteScalar<M>(gm: GuestMemory, mem: M, gpa: u64, size: u32, v
   const ept = changetype<Ept>(gm.ept);
   const leaf = eptLookupLeaf<M>(ept, mem, gpa);
   if (leafBytesLeft(leaf, gpa) >= <u64>size) {
-    const p = mem.ptr(leafHpa(leaf, gpa));
-    if (size == 1) store<u8>(p, <u8>value);
-    else if (size == 2) store<u16>(p, <u16>value);
-    else if (size == 4) store<u32>(p, <u32>value);
-    else store<u64>(p, value);
+    hostStore(mem.ptr(leafHpa(leaf, gpa)), size, value);
     return GmStatus.OK;
   }
   for (let i: u32 = 0; i < size; i++) {
     const g = gpa + i;
-    const p = mem.ptr(leafHpa(eptLookupLeaf<M>(ept, mem, g), g));
-    store<u8>(p, <u8>(value >> (8 * i)));
+    hostStore(mem.ptr(leafHpa(eptLookupLeaf<M>(ept, mem, g), g)), 1, value >> (8 * i));
   }
   return GmStatus.OK;
 }

@@ -52,7 +52,8 @@ export function skipSummary(outcomes: readonly { name: string; outcome: Outcome 
     if (outcome.status !== "skip") continue;
     const reason = outcome.detail
       .replace(/^its module \(line \d+\) was skipped: /, "its module was skipped: ")
-      .replace(/imports "[^"]*" "[^"]*" from/, "imports from");
+      .replace(/imports "[^"]*" "[^"]*" from/, "imports from")
+      .replace(/the module at line \d+/, "a module");
     const e = byReason.get(reason) ?? { count: 0, files: new Set<string>() };
     e.count++;
     e.files.add(name);

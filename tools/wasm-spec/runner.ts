@@ -56,6 +56,8 @@ export class ScriptRunner {
   private readonly registered = new Map<string, ModuleState>();
   private readonly links = new Map<string, EngineInstance>();
   private readonly live: EngineInstance[] = [];
+  /** Modules whose shared state a skipped module would have changed, with that module's line. */
+  private readonly tainted = new Map<ModuleState, number>();
 
   constructor(
     private readonly engine: Engine,
@@ -89,13 +91,22 @@ export class ScriptRunner {
     return { bytes, info };
   }
 
-  /** Why an engine without linking cannot load a module that imports from `register`ed names. */
-  private linkingSkip(info: ModuleInfo | undefined): string | undefined {
+  /**
+   * Why an engine without linking cannot load a module that imports from `register`ed names.
+   * Skipping it also taints the modules it imports from when it could have changed their state:
+   * it imports their table, memory or a global (its segments and code write them), or has a start
+   * function that may call their functions. Commands on a tainted module are skipped after that,
+   * since its state can no longer be what the script expects.
+   */
+  private linkingSkip(info: ModuleInfo | undefined, line: number): string | undefined {
     if (this.engine.supportsLinking || !info) return undefined;
     const imp = info.imports.find((i) => this.registered.has(i.module));
-    return imp
-      ? `imports "${imp.module}" "${imp.field}" from a registered module: cross-module linking is outside ts2native's scope`
-      : undefined;
+    if (!imp) return undefined;
+    for (const i of info.imports) {
+      const target = this.registered.get(i.module);
+      if (target && (i.desc.kind !== "func" || info.hasStart)) this.tainted.set(target, line);
+    }
+    return `imports "${imp.module}" "${imp.field}" from a registered module: cross-module linking is outside ts2native's scope`;
   }
 
   private async command(c: Command): Promise<Outcome | undefined> {
@@ -137,7 +148,7 @@ export class ScriptRunner {
         const what = `${c.type} ${c.filename} ("${c.text}")`;
         if (c.moduleType === "text") return out("skip", what, TEXT_ONLY);
         const { bytes, info } = this.read(c.filename);
-        const skip = this.linkingSkip(info);
+        const skip = this.linkingSkip(info, c.line);
         if (skip) return out("skip", what, skip);
         return this.failingInstantiation(c.type, c.text, bytes, c.filename, (s, d) => out(s, what, d));
       }
@@ -146,7 +157,7 @@ export class ScriptRunner {
 
   private async loadModule(filename: string, line: number): Promise<ModuleState> {
     const { bytes, info } = this.read(filename);
-    const skip = this.linkingSkip(info);
+    const skip = this.linkingSkip(info, line);
     if (skip) return { kind: "skipped", line, reason: skip };
     const compiled = await this.engine.compile(bytes, filename);
     if (compiled.kind !== "ok") return { kind: "failed", line, reason: `${compiled.kind === "rejected" ? "rejected" : "engine error"}: ${compiled.message}` };
@@ -208,6 +219,10 @@ export class ScriptRunner {
     if (!state) return out("fail", what, `no module ${c.action.module ?? "defined"} to act on`);
     if (state.kind === "skipped") return out("skip", what, `its module (line ${state.line}) was skipped: ${state.reason}`);
     if (state.kind === "failed") return out("fail", what, `its module (line ${state.line}) did not load: ${state.reason}`);
+    const taintedBy = this.tainted.get(state);
+    if (taintedBy !== undefined) {
+      return out("skip", what, `its module's state was shared with the module at line ${taintedBy}, skipped for cross-module linking`);
+    }
     const exp = findExport(state.instance.info, c.action.field);
     if (!exp) return out("fail", what, `module has no export "${c.action.field}"`);
     const call =

@@ -47,6 +47,8 @@ export interface Export {
 export interface ModuleInfo {
   readonly imports: readonly Import[];
   readonly exports: readonly Export[];
+  /** A start function runs at instantiation (spec §5.5.11). */
+  readonly hasStart: boolean;
 }
 
 const VALTYPES: ReadonlyMap<number, ValType> = new Map<number, ValType>([
@@ -144,6 +146,7 @@ export function readModuleInfo(bytes: Uint8Array): ModuleInfo {
   const funcTypes: FuncType[] = []; // function index space: imports first
   const globalTypes: GlobalType[] = [];
   const rawExports: { name: string; kind: number; index: number }[] = [];
+  let hasStart = false;
 
   while (!top.atEnd()) {
     const id = top.byte();
@@ -193,6 +196,8 @@ export function readModuleInfo(bytes: Uint8Array): ModuleInfo {
       }
     } else if (id === 7) {
       for (let n = r.u32(); n > 0; n--) rawExports.push({ name: r.name(), kind: r.byte(), index: r.u32() });
+    } else if (id === 8) {
+      hasStart = true;
     }
     top.pos = start + size;
   }
@@ -211,7 +216,7 @@ export function readModuleInfo(bytes: Uint8Array): ModuleInfo {
         return top.fail(`export '${e.name}' has unknown kind ${e.kind}`);
     }
   });
-  return { imports, exports };
+  return { imports, exports, hasStart };
 }
 
 export function findExport(info: ModuleInfo, name: string): Export | undefined {
