@@ -43,3 +43,42 @@
 @external("hw", "cpu_index") export declare function hw_cpu_index(): u32;
 /** First byte after the image's .bss. */
 @external("hw", "image_end") export declare function hw_image_end(): u64;
+
+// ---- VMX instructions (SDM Vol. 3C ch. 30 "VMX Instruction Reference"; boot/vmx.asm) -----------
+// Status results follow the VMX conventions (§30.2): 0 = VMsucceed, 1 = VMfailInvalid (CF = 1: no
+// current VMCS / bad pointer), 2 = VMfailValid (ZF = 1: the reason is in VM_INSTRUCTION_ERROR).
+/** VMXON with the VMXON region at physical `pa` (4 KiB aligned, revision id written). */
+@external("hw", "vmxon") export declare function hw_vmxon(pa: u64): u32;
+/** VMXOFF: leaves VMX operation. */
+@external("hw", "vmxoff") export declare function hw_vmxoff(): u32;
+/** VMCLEAR of the VMCS at physical `pa`: launch state "clear", data flushed to memory. */
+@external("hw", "vmclear") export declare function hw_vmclear(pa: u64): u32;
+/** VMPTRLD: the VMCS at physical `pa` becomes current on this CPU. */
+@external("hw", "vmptrld") export declare function hw_vmptrld(pa: u64): u32;
+/** VMREAD of `field` in the current VMCS (0 when VMREAD fails: unsupported field). */
+@external("hw", "vmread") export declare function hw_vmread(field: u32): u64;
+/** VMWRITE of `field` in the current VMCS; status as above. */
+@external("hw", "vmwrite") export declare function hw_vmwrite(field: u32, value: u64): u32;
+/** INVEPT of `type` (1 single-context, 2 all-context) for `eptp` (§30.3, INVEPT descriptor). */
+@external("hw", "invept") export declare function hw_invept(type: u32, eptp: u64): u32;
+/** INVVPID of `type` (1 single-context, 2 all-context) for `vpid`. */
+@external("hw", "invvpid") export declare function hw_invvpid(type: u32, vpid: u32): u32;
+/**
+ * Enters the guest whose register block (docs/native-abi.md "VM entry/exit") is at `regs`, with
+ * VMLAUNCH when `launched` = 0, else VMRESUME; returns after the VM exit: 0 = exited (GPRs and CR2
+ * stored in the block), 1 = VMfailInvalid, 2 = VMfailValid (VM_INSTRUCTION_ERROR says why).
+ */
+@external("hw", "vmrun") export declare function hw_vmrun(regs: usize, launched: u32): u32;
+/** Writes this CPU's host-state snapshot (src/vmx/host-state.ts, HostState layout) at `out`. */
+@external("hw", "host_state") export declare function hw_host_state(out: usize): void;
+
+// ---- extended control registers (SDM Vol. 2D XGETBV / XSETBV) -----------------------------------
+@external("hw", "xgetbv") export declare function hw_xgetbv(index: u32): u64;
+@external("hw", "xsetbv") export declare function hw_xsetbv(index: u32, value: u64): void;
+
+// ---- embedded guest images ---------------------------------------------------------------------
+/**
+ * Address of `guest_images_count` (dq) in build/guests/guests.o, followed by `guest_images`:
+ * count × { dq name (NUL-terminated string), dq data, dq size } (src/vmm/guest-images.ts).
+ */
+@external("hw", "guest_images") export declare function hw_guest_images(): u64;

@@ -91,11 +91,12 @@ const V8_TRAPS: [RegExp, string][] = [
   [/divide result unrepresentable|integer overflow/, "3"],
   [/float unrepresentable/, "3|4"],
   [/memory access out of bounds|out of bounds memory access/, "5"],
-  [/table index is out of bounds/, "6"],
+  [/table index is out of bounds/, "6|a"], // call_indirect (6) or table.init/copy (10)
   [/null function or function signature mismatch/, "7|8"],
   [/function signature mismatch/, "8"],
   [/Maximum call stack size exceeded/, "9"],
-  [/data segment.*out of bounds|segment out of bounds/, "5"],
+  [/element segment out of bounds/, "a"],
+  [/data segment.*out of bounds/, "5"],
   [/unaligned access/, "c"],
 ];
 

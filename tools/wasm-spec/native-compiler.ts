@@ -1,7 +1,7 @@
 // Compiles wasm modules into native executables with `ts2native exe`, caching by content hash.
 //
-// The cache key is the module's bytes together with a fingerprint of the whole back end (every
-// file under tools/ts2native/{bin,src,runtime}), so any change to the compiler or its runtimes
+// The cache key is the module's bytes, in a folder named by a fingerprint of the whole back end
+// (every file under tools/ts2native/{bin,src,runtime}), so any change to the compiler or its runtimes
 // recompiles everything, and an unchanged tree reruns from the cache. A clean rejection (non-zero
 // exit with a message, no crash) is cached too; crashes and timeouts are not.
 
@@ -111,13 +111,19 @@ const TOOL_FAILURE = /(^|: )(nasm|ld\.lld) failed/;
 export class NativeCompiler {
   private readonly fingerprint: string;
   private library: Promise<LibraryCompile | undefined> | undefined;
+  private readonly dir: string;
 
   constructor(
-    private readonly cacheDir: string,
+    cacheDir: string,
     private readonly timeoutMs = 120_000,
   ) {
     this.fingerprint = toolchainFingerprint();
+    // One folder per back-end version; folders of other versions can never hit again.
     mkdirSync(cacheDir, { recursive: true });
+    const current = this.fingerprint.slice(0, 16);
+    for (const d of readdirSync(cacheDir)) if (d !== current) rmSync(join(cacheDir, d), { recursive: true, force: true });
+    this.dir = join(cacheDir, current);
+    mkdirSync(this.dir, { recursive: true });
   }
 
   static available(): boolean {
@@ -125,8 +131,8 @@ export class NativeCompiler {
   }
 
   async compile(bytes: Uint8Array, origin: string): Promise<NativeCompileResult> {
-    const key = createHash("sha256").update(this.fingerprint).update(bytes).digest("hex").slice(0, 40);
-    const base = join(this.cacheDir, key);
+    const key = createHash("sha256").update(bytes).digest("hex").slice(0, 40);
+    const base = join(this.dir, key);
     if (existsSync(base + ".exe")) return { kind: "ok", exe: base + ".exe" };
     if (existsSync(base + ".rejected")) {
       const message = readFileSync(base + ".rejected", "utf8");

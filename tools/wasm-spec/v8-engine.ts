@@ -35,8 +35,13 @@ function fromCarrier(type: NumType, c: unknown): WasmValue {
   return makeValue(type, c);
 }
 
+/** The JS API takes views of plain ArrayBuffers; our bytes always are (never shared memory). */
+function source(bytes: Uint8Array): BufferSource {
+  return bytes as Uint8Array<ArrayBuffer>;
+}
+
 function instantiateGlue(bytes: Uint8Array, imports: WebAssembly.Imports): WebAssembly.Exports {
-  return new WebAssembly.Instance(new WebAssembly.Module(bytes), imports).exports;
+  return new WebAssembly.Instance(new WebAssembly.Module(source(bytes)), imports).exports;
 }
 
 /** Classifies an exception thrown out of wasm code. */
@@ -66,7 +71,7 @@ export class V8Engine implements Engine {
   async compile(bytes: Uint8Array, _origin: string): Promise<CompileOutcome> {
     let module: WebAssembly.Module;
     try {
-      module = new WebAssembly.Module(bytes);
+      module = new WebAssembly.Module(source(bytes));
     } catch (e) {
       return { kind: "rejected", message: e instanceof Error ? e.message : String(e) };
     }
@@ -180,7 +185,7 @@ class V8Instance implements EngineInstance {
     let caller = this.callers.get(exportIndex);
     if (!caller) {
       try {
-        caller = instantiateGlue(callWrapperModule(sig), { m: { f: this.exports[exp.name] } })["w"] as (...cs: Carrier[]) => unknown;
+        caller = instantiateGlue(callWrapperModule(sig), { m: { f: this.exports[exp.name] as WebAssembly.ImportValue } })["w"] as (...cs: Carrier[]) => unknown;
       } catch (e) {
         return noPrints({ kind: "error", message: `cannot call '${exp.name}': ${e instanceof Error ? e.message : String(e)}` });
       }
@@ -199,7 +204,7 @@ class V8Instance implements EngineInstance {
     if (!exp || exp.desc.kind !== "global") return noPrints({ kind: "error", message: `export ${exportIndex} is not a global` });
     const g = exp.desc.type;
     try {
-      const read = instantiateGlue(globalReaderModule(g), { m: { g: this.exports[exp.name] } })["w"] as () => unknown;
+      const read = instantiateGlue(globalReaderModule(g), { m: { g: this.exports[exp.name] as WebAssembly.ImportValue } })["w"] as () => unknown;
       return noPrints({ kind: "return", values: [fromCarrier(g.type as NumType, read())] });
     } catch (e) {
       return noPrints({ kind: "error", message: `cannot read global '${exp.name}': ${e instanceof Error ? e.message : String(e)}` });

@@ -80,6 +80,13 @@
     (select (local.get 1) (local.get 2) (local.get 0))
     (select (i32.const 7) (i32.const 8) (i64.lt_u (local.get 1) (local.get 2))))
 
+  (elem $passive func $sub $double $add)
+  (func (export "table_ops") (param i32 i32 i32) (result i32)
+    ;; table.init from a passive segment, table.copy (overlapping), then call through the table
+    (table.init $passive (local.get 0) (i32.const 0) (i32.const 3))
+    (table.copy (local.get 1) (local.get 0) (local.get 2))
+    (call_indirect (type $ii_i) (i32.const 50) (i32.const 8) (local.get 1)))
+  (func (export "elem_drop") (elem.drop $passive))
   (func (export "nested") (param i32) (result i32)
     (local i32)
     (block $out

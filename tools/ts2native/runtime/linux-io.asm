@@ -7,6 +7,7 @@ bits 64
 
 global __ts2n_out_byte, __ts2n_out_str, __ts2n_out_hex, __ts2n_flush, __ts2n_set_out_fd
 global __ts2n_read_line, __ts2n_parse_hex
+global __ts2n_print_begin, __ts2n_print_value, __ts2n_print_end
 
 OUT_SIZE equ 65536
 IN_SIZE  equ 65536
@@ -245,5 +246,45 @@ __ts2n_parse_hex:
 .ret:
     ret
 
+section .text
+
+; Print helpers for import implementations (spectest below, runtime/<module>.asm):
+; __ts2n_print_begin() writes "P"; __ts2n_print_value(edi = type code 0 i32 | 1 i64 | 2 f32 |
+; 3 f64, rsi = raw bits) writes " <type> <hex>"; __ts2n_print_end() ends the line.
+__ts2n_print_begin:
+    mov edi, 'P'
+    jmp __ts2n_out_byte
+
+__ts2n_print_end:
+    mov edi, 10
+    jmp __ts2n_out_byte
+
+__ts2n_print_value:
+    push rbx
+    push r12
+    push r13
+    mov ebx, edi
+    mov r12, rsi
+    mov edi, ' '
+    call __ts2n_out_byte
+    and ebx, 3
+    lea rax, [typenames]
+    lea rdi, [rax+rbx*4]
+    call __ts2n_out_str
+    mov edi, ' '
+    call __ts2n_out_byte
+    mov rdi, r12
+    mov esi, 8
+    test ebx, 1                    ; i64 and f64 (codes 1 and 3) have 16 digits
+    jz .w
+    mov esi, 16
+.w:
+    call __ts2n_out_hex
+    pop r13
+    pop r12
+    pop rbx
+    ret
+
 section .rodata
 hexdigits: db "0123456789abcdef"
+typenames: db "i32", 0, "i64", 0, "f32", 0, "f64", 0

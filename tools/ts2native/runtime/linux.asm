@@ -7,7 +7,6 @@ default rel
 bits 64
 
 global __ts2n_entry, __ts2n_trap, __ts2n_memory_grow, __ts2n_run_guarded, __ts2n_exit
-global __ts2n_print_begin, __ts2n_print_value, __ts2n_print_end
 extern __ts2n_init, __ts2n_membase, __ts2n_mem_pages, __ts2n_mem_max_pages
 extern __ts2n_trap_reasons, __ts2n_functab, __ts2n_exports
 extern __ts2n_out_byte, __ts2n_out_str, __ts2n_out_hex, __ts2n_flush, __ts2n_set_out_fd
@@ -362,43 +361,6 @@ __ts2n_memory_grow:
     pop rbx
     ret
 
-; Print helpers for import implementations (spectest below, runtime/<module>.asm):
-; __ts2n_print_begin() writes "P"; __ts2n_print_value(edi = type code 0 i32 | 1 i64 | 2 f32 |
-; 3 f64, rsi = raw bits) writes " <type> <hex>"; __ts2n_print_end() ends the line.
-__ts2n_print_begin:
-    mov edi, 'P'
-    jmp __ts2n_out_byte
-
-__ts2n_print_end:
-    mov edi, 10
-    jmp __ts2n_out_byte
-
-__ts2n_print_value:
-    push rbx
-    push r12
-    push r13
-    mov ebx, edi
-    mov r12, rsi
-    mov edi, ' '
-    call __ts2n_out_byte
-    and ebx, 3
-    lea rax, [typenames]
-    lea rdi, [rax+rbx*4]
-    call __ts2n_out_str
-    mov edi, ' '
-    call __ts2n_out_byte
-    mov rdi, r12
-    mov esi, 8
-    test ebx, 1                    ; i64 and f64 (codes 1 and 3) have 16 digits
-    jz .w
-    mov esi, 16
-.w:
-    call __ts2n_out_hex
-    pop r13
-    pop r12
-    pop rbx
-    ret
-
 section .bss
 global __ts2n_argsbuf, __ts2n_resbuf
 alignb 16
@@ -408,9 +370,6 @@ resbuf:
 __ts2n_resbuf:  resq 1024
 
 section .rodata
-global __ts2n_typenames
-__ts2n_typenames:
-typenames:   db "i32", 0, "i64", 0, "f32", 0, "f64", 0
 str_serve:   db "--serve", 0
 str_start:   db "_start", 0
 str_main:    db "main", 0

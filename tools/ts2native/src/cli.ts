@@ -52,6 +52,7 @@ function located<T>(input: string, f: () => T): T {
 }
 
 export const COMMANDS: Record<string, Handler> = {
+  "fuzz-exec": (args) => void import("./fuzz-exec.ts").then((m) => m.fuzzExecCommand(args)), // tools/fuzz (spec/fuzz engineer)
   compile(args) {
     const { input, output } = parseIO(args);
     const { asm } = located(input, () => compileModule(readInput(input), "bare"));

@@ -24,26 +24,37 @@ function functionWhere(m: Module, i: number): string {
   return `code section, function ${i}` + (n !== null ? ` (${n.startsWith("$") ? n : "$" + n})` : "");
 }
 
-/** Export names become global symbols: they must not collide with each other or with ours. */
-function checkSymbols(m: Module): void {
+/**
+ * Export names become global symbols (symbols.ts). A name that cannot be one (empty, the
+ * reserved prefix, the same symbol as an import or another export) is an error for the bare
+ * target; Linux executables reach exports through their export table, so there the symbol is
+ * simply omitted. Returns the symbol of each export (null: none).
+ */
+function exportSymbols(m: Module, target: Target): (string | null)[] {
   const taken = new Map<string, string>();
   m.funcs.forEach((f) => f.imported && taken.set(importSymbol(f.imported.module, f.imported.field), "an import"));
   m.globals.forEach((g) => g.imported && taken.set(importSymbol(g.imported.module, g.imported.field), "an import"));
-  for (const e of m.exports) {
-    if (e.kind !== "func") continue;
+  return m.exports.map((e) => {
+    if (e.kind !== "func") return null;
     const s = exportSymbol(e.name);
-    if (s.startsWith(RESERVED_PREFIX)) throw new CompileError("export section", 0, `export "${e.name}" uses the reserved symbol prefix ${RESERVED_PREFIX}`);
-    const other = taken.get(s);
-    if (other) throw new CompileError("export section", 0, `export "${e.name}" has the same symbol (${s}) as ${other}`);
-    taken.set(s, "another export");
-  }
+    let problem: string | null = null;
+    if (s === "") problem = "an empty name cannot be a symbol";
+    else if (s.startsWith(RESERVED_PREFIX)) problem = `it uses the reserved symbol prefix ${RESERVED_PREFIX}`;
+    else if (taken.has(s)) problem = `its symbol ${s} is already ${taken.get(s)}`;
+    if (problem === null) {
+      taken.set(s, `export "${e.name}"`);
+      return s;
+    }
+    if (target === "linux") return null;
+    throw new CompileError("export section", 0, `export "${e.name}": ${problem}`);
+  });
 }
 
 /** Compiles a module; for the Linux target, spectest's table and memory are bound first (exe.ts). */
 export function compileModule(bytes: Uint8Array, target: Target): CompileResult {
   const m = decodeModule(bytes);
   if (target === "linux") bindSpectestObjects(m);
-  checkSymbols(m);
+  const symbols = exportSymbols(m, target);
   const refs = declaredFuncRefs(m);
   const sym = symbolNames(m);
   const bodies: string[][] = [];
@@ -58,5 +69,5 @@ export function compileModule(bytes: Uint8Array, target: Target): CompileResult 
     const alloc = allocate(lowered, m.types[f.type]!);
     bodies.push(emitFunction(m, lowered, alloc, sym));
   });
-  return { module: m, asm: emitModule(m, bodies, target) };
+  return { module: m, asm: emitModule(m, bodies, target, symbols) };
 }

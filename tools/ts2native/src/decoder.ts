@@ -354,8 +354,9 @@ function checkModule(m: Module): void {
     for (const f of s.items) if (f !== null && f >= m.funcs.length) fail("element section", s.fileOffset, `unknown function ${f}`);
   }
   for (const s of m.datas) {
+    if (s.mode !== "active") continue; // passive segments need no memory until memory.init
     if (s.memory >= m.memories.length) fail("data section", s.fileOffset, `unknown memory ${s.memory}`);
-    if (s.mode === "active") checkConst(m, s.offset!, "i32", "data section", m.globals.length, s.fileOffset);
+    checkConst(m, s.offset!, "i32", "data section", m.globals.length, s.fileOffset);
   }
 }
 

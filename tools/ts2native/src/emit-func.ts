@@ -9,6 +9,7 @@ import { callLayout, type ArgLoc } from "./callconv.ts";
 import { FnCtx, widthOf } from "./emit-ctx.ts";
 import { emitCondJump, emitCondValue, emitFlags } from "./emit-cond.ts";
 import { emitIntNum } from "./emit-int.ts";
+import { emitElemDrop, emitTableCopy, emitTableInit } from "./emit-table.ts";
 import { emitFloatNum } from "./emit-float.ts";
 import { emitAtomic, emitDataDrop, emitLoad, emitMemCopy, emitMemFill, emitMemInit, emitStore } from "./emit-mem.ts";
 import type { Inst, LoweredFunc, Opnd } from "./ir.ts";
@@ -150,6 +151,9 @@ export function emitFunction(m: Module, fn: LoweredFunc, alloc: Allocation, sym:
       case "memfill": emitMemFill(ctx, i); break;
       case "meminit": emitMemInit(ctx, i); break;
       case "datadrop": emitDataDrop(ctx, i); break;
+      case "tableinit": emitTableInit(ctx, i, sym); break;
+      case "elemdrop": emitElemDrop(ctx, i); break;
+      case "tablecopy": emitTableCopy(ctx, i, sym); break;
       case "atomic": emitAtomic(ctx, i); break;
       case "fence": ctx.ins("mfence"); break;
     }

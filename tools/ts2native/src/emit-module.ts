@@ -8,7 +8,7 @@ import type { SymbolNames } from "./emit-func.ts";
 import { emitInit } from "./emit-init.ts";
 import { exportTable, exportThunk, genericThunk } from "./thunks.ts";
 import { MAX_TRAP_CODE, TRAP_REASONS } from "./trap-codes.ts";
-import { asmSym, exportSymbol, importSymbol } from "./symbols.ts";
+import { asmSym, importSymbol } from "./symbols.ts";
 import { funcName } from "./module.ts";
 
 export type Target = "bare" | "linux";
@@ -46,7 +46,7 @@ export function symbolNames(m: Module): SymbolNames {
   };
 }
 
-export function emitModule(m: Module, bodies: string[][], target: Target): string {
+export function emitModule(m: Module, bodies: string[][], target: Target, exportSyms: (string | null)[]): string {
   const sym = symbolNames(m);
   const ids = canonicalTypeIds(m);
   const o: string[] = [
@@ -62,11 +62,12 @@ export function emitModule(m: Module, bodies: string[][], target: Target): strin
   m.globals.forEach((g, i) => g.imported && externs.add(sym.global(i)));
   for (const e of externs) o.push(`extern ${e}`);
   const thunks: string[] = [];
-  m.exports.forEach((e) => {
-    if (e.kind !== "func") return;
-    const t = exportThunk(m, e.name, e.index, sym.func(e.index));
+  m.exports.forEach((e, k) => {
+    const name = exportSyms[k];
+    if (e.kind !== "func" || !name) return;
+    const t = exportThunk(m, name, e.index, sym.func(e.index));
     if (t) {
-      o.push(`global ${asmSym(exportSymbol(e.name))}`);
+      o.push(`global ${asmSym(name)}`);
       thunks.push(...t);
     }
   });
@@ -113,6 +114,8 @@ export function emitModule(m: Module, bodies: string[][], target: Target): strin
     o.push(`${sym.global(i)}: dq ${v}`);
   });
   m.datas.forEach((s, k) => o.push(`__ts2n_dlen${k}: dq ${s.bytes.length}`));
+  // element segments' current lengths: active and declarative ones are dropped at instantiation
+  m.elems.forEach((s, k) => o.push(`__ts2n_elen${k}: dq ${s.mode === "passive" ? s.items.length : 0}`));
   m.tables.forEach((t, k) => o.push(`${sym.tableSize(k)}: dq ${t.limits.min}`));
   o.push("", "section .bss", "alignb 16");
   m.tables.forEach((t, k) => o.push(`${sym.table(k)}: resq ${2 * Math.max(t.limits.min, 1)}`));

@@ -57,6 +57,9 @@ export type Inst =
   | { k: "memfill"; d: Opnd; v: Opnd; n: Opnd }
   | { k: "meminit"; seg: number; d: Opnd; s: Opnd; n: Opnd }
   | { k: "datadrop"; seg: number }
+  | { k: "tableinit"; seg: number; table: number; d: Opnd; s: Opnd; n: Opnd }
+  | { k: "elemdrop"; seg: number }
+  | { k: "tablecopy"; dst: number; src: number; d: Opnd; s: Opnd; n: Opnd }
   | { k: "atomic"; op: number; dst: number | null; addr: Opnd; offset: number; a: Opnd | null; b: Opnd | null }
   | { k: "fence" };
 

@@ -1,5 +1,5 @@
 // Binary reader for the wasm encoding (WebAssembly Core Specification §5.1-5.2: LEB128 integers,
-// IEEE 754 little-endian floats, UTF-8 names). Errors carry the byte offset and the caller's
+// IEEE 754 little-endian floats, UTF-8 names; a leading U+FEFF is part of a name, not a BOM). Errors carry the byte offset and the caller's
 // notion of "where" (section / function), set through `where`.
 
 import { CompileError } from "./errors.ts";
@@ -107,7 +107,7 @@ export class Reader {
     const len = this.u32();
     const b = this.bytesN(len);
     try {
-      return new TextDecoder("utf-8", { fatal: true }).decode(b);
+      return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(b);
     } catch {
       this.fail("malformed UTF-8 encoding", at);
     }

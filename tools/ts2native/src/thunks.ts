@@ -7,7 +7,7 @@
 
 import { callLayout, sysvCompatible } from "./callconv.ts";
 import type { Module, ValType } from "./module.ts";
-import { asmSym, exportSymbol } from "./symbols.ts";
+import { asmSym } from "./symbols.ts";
 import { reg } from "./x86.ts";
 
 export function typeCode(t: ValType): number {
@@ -15,11 +15,11 @@ export function typeCode(t: ValType): number {
 }
 
 /** Named System V thunk for a function export, or null if the signature has several results. */
-export function exportThunk(m: Module, exportName: string, funcIndex: number, target: string): string[] | null {
+export function exportThunk(m: Module, symbol: string, funcIndex: number, target: string): string[] | null {
   const t = m.types[m.funcs[funcIndex]!.type]!;
   if (!sysvCompatible(t)) return null;
   const layout = callLayout(t);
-  const out: string[] = [`${asmSym(exportSymbol(exportName))}:`, "    push r15"];
+  const out: string[] = [`${asmSym(symbol)}:`, "    push r15"];
   // entry rsp = 8 mod 16; after push r15 it is aligned. Stack arguments are copied below.
   const area = layout.areaSlots * 8 + ((layout.areaSlots * 8) % 16);
   if (area) {

@@ -1,0 +1,266 @@
+; vmx.asm -- the VMX intrinsics of the ABI table (docs/native-abi.md; declared in src/hw.ts) and
+; hw_vmrun, the VM entry/exit path. SDM Vol. 3C ch. 30 (VMX instruction reference), §30.2
+; (conventions: VMsucceed CF=ZF=0, VMfailInvalid CF=1, VMfailValid ZF=1), ch. 26 (VM entry),
+; ch. 27 (VM exit: §27.5 loads host state from the VMCS, RFLAGS = 2, GPRs other than RSP untouched).
+;
+; All routines are System V leaf functions; i32 arguments are re-zero-extended where a VMX
+; instruction would read the whole 64-bit register (VMREAD/VMWRITE fail on encodings with bits
+; 63:32 set, §30.3).
+
+%include "defs.inc"
+
+extern guest_images_count
+
+BITS 64
+section .text
+
+; VMX_RET: eax = 0 (VMsucceed), 1 (VMfailInvalid, CF) or 2 (VMfailValid, ZF); mov keeps flags.
+%macro VMX_RET 0
+    jbe %%fail
+    xor eax, eax
+    ret
+%%fail:
+    mov eax, 1
+    jc %%done
+    mov eax, 2
+%%done:
+    ret
+%endmacro
+
+; ---- hw_vmxon / hw_vmclear / hw_vmptrld (pa: u64): u32 -- the operand is a 64-bit memory
+; location holding the physical address (§30.3 VMXON, VMCLEAR, VMPTRLD).
+global hw_vmxon, hw_vmxoff, hw_vmclear, hw_vmptrld
+hw_vmxon:
+    push rdi
+    vmxon [rsp]
+    pop rdi
+    VMX_RET
+hw_vmxoff:
+    vmxoff
+    VMX_RET
+hw_vmclear:
+    push rdi
+    vmclear [rsp]
+    pop rdi
+    VMX_RET
+hw_vmptrld:
+    push rdi
+    vmptrld [rsp]
+    pop rdi
+    VMX_RET
+
+; ---- hw_vmread(field: u32): u64 -- 0 when VMREAD fails (the destination is left unchanged).
+global hw_vmread, hw_vmwrite
+hw_vmread:
+    mov edi, edi
+    xor eax, eax
+    vmread rax, rdi
+    ret
+
+; ---- hw_vmwrite(field: u32, value: u64): u32
+hw_vmwrite:
+    mov edi, edi
+    vmwrite rdi, rsi
+    VMX_RET
+
+; ---- hw_invept(type: u32, eptp: u64): u32 -- descriptor {EPTP, 0} (§30.3 INVEPT, Figure 30-1)
+global hw_invept, hw_invvpid
+hw_invept:
+    push 0
+    push rsi
+    mov edi, edi
+    invept rdi, [rsp]
+    lea rsp, [rsp + 16]                 ; lea keeps the flags VMX_RET reads
+    VMX_RET
+
+; ---- hw_invvpid(type: u32, vpid: u32): u32 -- descriptor {VPID in bits 15:0, linear address}
+; (§30.3 INVVPID, Figure 30-2; bits 63:16 of the first qword must be 0).
+hw_invvpid:
+    push 0
+    movzx esi, si
+    push rsi
+    mov edi, edi
+    invvpid rdi, [rsp]
+    lea rsp, [rsp + 16]
+    VMX_RET
+
+; ---- XCR access (SDM Vol. 2D XGETBV, XSETBV: ecx = index, edx:eax = value) ------------------
+global hw_xgetbv, hw_xsetbv
+hw_xgetbv:
+    mov ecx, edi
+    xgetbv
+    shl rdx, 32
+    or rax, rdx
+    ret
+hw_xsetbv:
+    mov ecx, edi
+    mov eax, esi
+    mov rdx, rsi
+    shr rdx, 32
+    xsetbv
+    ret
+
+; ---- hw_host_state(out: usize): void -- what the VMCS host-state area needs (§26.2.3, §27.5):
+; selectors, descriptor-table bases, TR base (from TR's GDT descriptor, §8.2.3), FS/GS bases,
+; CR0/CR3/CR4, EFER and PAT. Layout: defs.inc HS_* = src/vmx/host-state.ts.
+global hw_host_state
+hw_host_state:
+    mov [rdi + HS_CS], cs
+    mov [rdi + HS_SS], ss
+    mov [rdi + HS_DS], ds
+    mov [rdi + HS_ES], es
+    mov [rdi + HS_FS], fs
+    mov [rdi + HS_GS], gs
+    str word [rdi + HS_TR]
+    sub rsp, 16
+    sgdt [rsp]
+    mov rax, [rsp + 2]
+    mov [rdi + HS_GDTR_BASE], rax
+    movzx edx, word [rdi + HS_TR]
+    and edx, ~7
+    add rdx, rax                        ; rdx = TR's 16-byte descriptor
+    movzx eax, word [rdx + 2]           ; base 15:0
+    movzx ecx, byte [rdx + 4]           ; base 23:16
+    shl ecx, 16
+    or eax, ecx
+    movzx ecx, byte [rdx + 7]           ; base 31:24
+    shl ecx, 24
+    or eax, ecx
+    mov ecx, [rdx + 8]                  ; base 63:32
+    shl rcx, 32
+    or rax, rcx
+    mov [rdi + HS_TR_BASE], rax
+    sidt [rsp]
+    mov rax, [rsp + 2]
+    mov [rdi + HS_IDTR_BASE], rax
+    add rsp, 16
+    mov r8, rdi
+    mov ecx, MSR_FS_BASE
+    rdmsr
+    mov [r8 + HS_FS_BASE], eax
+    mov [r8 + HS_FS_BASE + 4], edx
+    mov ecx, MSR_GS_BASE
+    rdmsr
+    mov [r8 + HS_GS_BASE], eax
+    mov [r8 + HS_GS_BASE + 4], edx
+    mov ecx, MSR_EFER
+    rdmsr
+    mov [r8 + HS_EFER], eax
+    mov [r8 + HS_EFER + 4], edx
+    mov ecx, MSR_PAT
+    rdmsr
+    mov [r8 + HS_PAT], eax
+    mov [r8 + HS_PAT + 4], edx
+    mov rax, cr0
+    mov [r8 + HS_CR0], rax
+    mov rax, cr3
+    mov [r8 + HS_CR3], rax
+    mov rax, cr4
+    mov [r8 + HS_CR4], rax
+    ret
+
+; ---- hw_guest_images(): u64 -- address of guest_images_count (build/guests/guests.o) ---------
+global hw_guest_images
+hw_guest_images:
+    lea rax, [rel guest_images_count]
+    ret
+
+; ---- hw_vmrun(regs: usize, launched: u32): u32 ------------------------------------------------
+; Enters the guest of the register block at rdi (VMLAUNCH if esi = 0, else VMRESUME) and returns
+; after its next VM exit: 0 = exited (guest GPRs and CR2 stored in the block), 1 = VMfailInvalid,
+; 2 = VMfailValid. The KVM __vmx_vcpu_run design: HOST_RIP is .exit below and HOST_RSP the stack
+; pointer after the pushes, so an exit lands inside this call with the block's address on top of
+; the stack. The host's callee-saved registers (r15 = the compiled code's memory base included)
+; are on that stack too; every other host register is caller-saved under System V, so nothing else
+; needs saving. RFLAGS after an exit is 2 (§27.5.3): DF = 0, IF = 0 as the core runs.
+global hw_vmrun
+hw_vmrun:
+    push rbp
+    push rbx
+    push r12
+    push r13
+    push r14
+    push r15
+    push rdi                            ; [rsp] = the block, where .exit finds it
+    ; HOST_RSP: VMWRITE only when it changed for this VMCS (the block caches it, per vCPU =
+    ; per VMCS); the run loop calls from the same depth, so this is one compare per entry.
+    cmp rsp, [rdi + VCPU_HOST_RSP]
+    je .rsp_ok
+    mov [rdi + VCPU_HOST_RSP], rsp
+    mov eax, VMCS_HOST_RSP
+    vmwrite rax, rsp
+.rsp_ok:
+    ; CR2 is not part of the VMCS guest state (§27.3.1): switch it by hand, only if it differs.
+    mov rax, [rdi + VCPU_REG_CR2]
+    mov rdx, cr2
+    cmp rax, rdx
+    je .cr2_ok
+    mov cr2, rax
+.cr2_ok:
+    test esi, esi
+    jnz .load
+    mov eax, VMCS_HOST_RIP              ; first entry of this VMCS: HOST_RIP = .exit
+    lea rdx, [rel .exit]
+    vmwrite rax, rdx
+    xor esi, esi                        ; ZF = 1 again: launch
+.load:
+    ; ZF (from esi) survives the loads: mov does not change flags.
+    mov rax, [rdi + 0*8]
+    mov rcx, [rdi + 1*8]
+    mov rdx, [rdi + 2*8]
+    mov rbx, [rdi + 3*8]
+    mov rbp, [rdi + 5*8]
+    mov rsi, [rdi + 6*8]
+    mov r8,  [rdi + 8*8]
+    mov r9,  [rdi + 9*8]
+    mov r10, [rdi + 10*8]
+    mov r11, [rdi + 11*8]
+    mov r12, [rdi + 12*8]
+    mov r13, [rdi + 13*8]
+    mov r14, [rdi + 14*8]
+    mov r15, [rdi + 15*8]
+    mov rdi, [rdi + 7*8]
+    jz .launch
+    vmresume
+    jmp .fail
+.launch:
+    vmlaunch
+.fail:
+    ; Only reached when the instruction failed (§30.3: VMLAUNCH/VMRESUME "VMfail"): rsp is ours,
+    ; the GPRs hold guest values, restored from the stack below.
+    mov eax, 1
+    jc .out
+    mov eax, 2
+    jmp .out
+
+.exit:
+    ; VM exit: rsp = HOST_RSP, every GPR but rsp holds the guest's value.
+    push rdi
+    mov rdi, [rsp + 8]
+    mov [rdi + 0*8], rax
+    mov [rdi + 1*8], rcx
+    mov [rdi + 2*8], rdx
+    mov [rdi + 3*8], rbx
+    mov [rdi + 5*8], rbp
+    mov [rdi + 6*8], rsi
+    mov [rdi + 8*8], r8
+    mov [rdi + 9*8], r9
+    mov [rdi + 10*8], r10
+    mov [rdi + 11*8], r11
+    mov [rdi + 12*8], r12
+    mov [rdi + 13*8], r13
+    mov [rdi + 14*8], r14
+    mov [rdi + 15*8], r15
+    pop qword [rdi + 7*8]
+    mov rax, cr2
+    mov [rdi + VCPU_REG_CR2], rax
+    xor eax, eax
+.out:
+    pop rdi
+    pop r15
+    pop r14
+    pop r13
+    pop r12
+    pop rbx
+    pop rbp
+    ret

@@ -1,0 +1,95 @@
+// An address-range bus: the registry that maps a guest I/O-port or guest-physical (MMIO) address
+// to the device model that answers it. One implementation serves both address spaces; the port bus
+// has limit 0x10000 (SDM Vol 1 §18.3: 64 K 8-bit ports), the MMIO bus the guest-physical space.
+// Pure data: dispatch to device models lives in src/vmm/devices/dispatch.ts (this file knows no
+// devices, so the dependency points one way).
+//
+// Caller-owned storage, no allocation:
+//   Bus (24 bytes):      +0 ranges (BusRange*)  +4 capacity (u32)  +8 count (u32)  +12 pad
+//                        +16 limit (u64): addresses are < limit
+//   BusRange (24 bytes): +0 base (u64)  +8 length (u64)  +16 device (u32)  +20 ctx (u32: the
+//                        device instance, a wasm address)
+// Ranges never overlap (registration refuses it), so the first match is the only one.
+
+export const BUS_RANGE_SIZE: u32 = 24;
+/** The I/O port space: ports 0 … 0xFFFF. */
+export const PORT_LIMIT: u64 = 0x10000;
+/** Guest-physical addresses: below 2^52 (the architectural MAXPHYADDR limit, SDM Vol 3A §4.1.4). */
+export const GPA_LIMIT: u64 = <u64>1 << 52;
+
+export const enum BusStatus {
+  OK = 0,
+  /** length 0, base + length beyond the bus limit, or wrap-around. */
+  BAD_RANGE = 1,
+  /** Overlaps a range already registered. */
+  OVERLAP = 2,
+  /** No free slot. */
+  FULL = 3,
+}
+
+@unmanaged export class BusRange {
+  base: u64;
+  length: u64;
+  device: u32;
+  ctx: u32;
+}
+
+@unmanaged export class Bus {
+  ranges: usize;
+  capacity: u32;
+  count: u32;
+  _pad: u32;
+  limit: u64;
+}
+
+/** Range `i`. Invariant: i < bus.capacity (callers bound by count ≤ capacity). */
+@inline export function busRangeAt(bus: Bus, i: u32): BusRange {
+  return changetype<BusRange>(bus.ranges + <usize>i * BUS_RANGE_SIZE);
+}
+
+/** Makes `bus` empty over `capacity` slots at `storage` (capacity × BUS_RANGE_SIZE bytes). */
+export function busInit(bus: Bus, storage: usize, capacity: u32, limit: u64): void {
+  bus.ranges = storage;
+  bus.capacity = capacity;
+  bus.count = 0;
+  bus._pad = 0;
+  bus.limit = limit;
+}
+
+/** Registers [base, base + length) for device kind `device` with instance `ctx`. */
+export function busRegister(bus: Bus, base: u64, length: u64, device: u32, ctx: usize): BusStatus {
+  if (length == 0 || base >= bus.limit || length > bus.limit - base) return BusStatus.BAD_RANGE;
+  const end = base + length;
+  for (let i: u32 = 0; i < bus.count; i++) {
+    const r = busRangeAt(bus, i);
+    if (base < r.base + r.length && r.base < end) return BusStatus.OVERLAP;
+  }
+  if (bus.count >= bus.capacity) return BusStatus.FULL;
+  const r = busRangeAt(bus, bus.count);
+  r.base = base;
+  r.length = length;
+  r.device = device;
+  r.ctx = <u32>ctx;
+  bus.count++;
+  return BusStatus.OK;
+}
+
+/** Index of the range containing `addr`, or -1 (unassigned). */
+export function busFind(bus: Bus, addr: u64): i32 {
+  const n = min<u32>(bus.count, bus.capacity);
+  for (let i: u32 = 0; i < n; i++) {
+    const r = busRangeAt(bus, i);
+    if (addr >= r.base && addr - r.base < r.length) return <i32>i;
+  }
+  return -1;
+}
+
+/** All-ones of `size` bytes (1, 2, 4, 8): what a read of an unassigned port returns. */
+@inline export function allOnes(size: u32): u64 {
+  return size >= 8 ? 0xFFFFFFFFFFFFFFFF : (<u64>1 << (<u64>size * 8)) - 1;
+}
+
+/** Whether `size` is a width a bus access may have: 1, 2, 4 or 8 bytes. */
+@inline export function busSizeValid(size: u32): bool {
+  return size == 1 || size == 2 || size == 4 || size == 8;
+}

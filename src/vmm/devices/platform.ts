@@ -1,0 +1,74 @@
+// Each VM's platform: its port bus and MMIO bus with the devices of docs/guest-protocol.md
+// registered, the device state, and the I/O bitmaps computed from the port bus. Static slabs
+// indexed by the VM's id (no allocation); the MSR bitmap is one shared page, the table being the
+// same for every VM.
+//
+// Platform slot (PLATFORM_SLOT bytes, one per VM):
+//   0 port Bus (24)   24 MMIO Bus (24)   48 TestDev (16)   64 ready (u32)
+//   128 port ranges, PORT_RANGES × 24     512 MMIO ranges, MMIO_RANGES × 24
+// I/O bitmaps: 8 KiB per VM (A then B), 4 KiB aligned, for the VMCS (SDM Vol 3C §24.6.4).
+
+import { Vm, MAX_VMS } from "../vm";
+import { Bus, BusStatus, busInit, busRegister, PORT_LIMIT, GPA_LIMIT } from "../bus/bus";
+import { ioBitmapBuild } from "../bus/io-bitmap";
+import { msrBitmapBuild } from "../policy/msr-bitmap";
+import { DeviceKind } from "./kinds";
+import { DEBUGCON_PORT } from "./debugcon";
+import { TestDev, testdevReset, TESTDEV_GPA, TESTDEV_SIZE } from "./testdev";
+
+const PLATFORM_SLOT: u32 = 1024;
+const PORT_RANGES: u32 = 16;
+const MMIO_RANGES: u32 = 8;
+const OFF_PORT_BUS: usize = 0;
+const OFF_MMIO_BUS: usize = 24;
+const OFF_TESTDEV: usize = 48;
+const OFF_READY: usize = 64;
+const OFF_PORT_RANGES: usize = 128;
+const OFF_MMIO_RANGES: usize = 512;
+
+const SLOTS: usize = memory.data(<i32>(MAX_VMS * PLATFORM_SLOT), 16);
+const IO_BITMAPS: usize = memory.data(<i32>(MAX_VMS * 8192), 4096);
+const MSR_BITMAP: usize = memory.data(4096, 4096);
+let msrBitmapReady: bool = false;
+
+/** The platform slot of `vm`. Invariant: vm.id < MAX_VMS (vm.ts hands out ids below it). */
+@inline function slot(vm: Vm): usize { return SLOTS + <usize>(vm.id % MAX_VMS) * PLATFORM_SLOT; }
+
+export function platformPortBus(vm: Vm): Bus { return changetype<Bus>(slot(vm) + OFF_PORT_BUS); }
+export function platformMmioBus(vm: Vm): Bus { return changetype<Bus>(slot(vm) + OFF_MMIO_BUS); }
+export function platformTestDev(vm: Vm): TestDev { return changetype<TestDev>(slot(vm) + OFF_TESTDEV); }
+/** Whether platformSetup succeeded for this VM. */
+export function platformReady(vm: Vm): bool { return load<u32>(slot(vm) + OFF_READY) != 0; }
+
+/** Physical address of `vm`'s I/O bitmap A (B follows 4 KiB later). */
+export function platformIoBitmapA(vm: Vm): usize { return IO_BITMAPS + <usize>(vm.id % MAX_VMS) * 8192; }
+export function platformIoBitmapB(vm: Vm): usize { return platformIoBitmapA(vm) + 4096; }
+/** Physical address of the MSR bitmap (built on first use). */
+export function platformMsrBitmap(): usize {
+  if (!msrBitmapReady) {
+    msrBitmapBuild(MSR_BITMAP);
+    msrBitmapReady = true;
+  }
+  return MSR_BITMAP;
+}
+
+/**
+ * Builds `vm`'s buses and devices (port 0xE9 console, test device) and its I/O bitmaps. Returns
+ * the first registration failure (a VMM bug: the ranges are ours), or OK.
+ */
+export function platformSetup(vm: Vm): BusStatus {
+  const s = slot(vm);
+  memory.fill(s, 0, PLATFORM_SLOT);
+  const ports = platformPortBus(vm);
+  const mmio = platformMmioBus(vm);
+  busInit(ports, s + OFF_PORT_RANGES, PORT_RANGES, PORT_LIMIT);
+  busInit(mmio, s + OFF_MMIO_RANGES, MMIO_RANGES, GPA_LIMIT);
+  testdevReset(platformTestDev(vm));
+  let st = busRegister(ports, DEBUGCON_PORT, 1, DeviceKind.DEBUGCON, changetype<usize>(vm));
+  if (st != BusStatus.OK) return st;
+  st = busRegister(mmio, TESTDEV_GPA, TESTDEV_SIZE, DeviceKind.TESTDEV, changetype<usize>(platformTestDev(vm)));
+  if (st != BusStatus.OK) return st;
+  ioBitmapBuild(ports, DeviceKind.PASSTHROUGH, platformIoBitmapA(vm), platformIoBitmapB(vm));
+  store<u32>(s + OFF_READY, 1);
+  return BusStatus.OK;
+}

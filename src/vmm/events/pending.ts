@@ -1,0 +1,78 @@
+// A vCPU's events waiting for injection. Handlers and device models queue them here; the decision
+// (inject.ts) picks one per VM entry. Caller-owned, 32 bytes (one per vCPU):
+//
+//   +0 reinject (u32)   IDT-vectoring information of the last exit, as an interruption-info word:
+//                       an event whose delivery the exit interrupted, to be delivered again
+//                       (SDM Vol 3C §27.2.4; §26.6.1: it goes back in VM-entry interruption info)
+//   +4 reinjectError    its error code (IDT-vectoring error code, §24.9.3)
+//   +8 reinjectLength   its instruction length (VM-exit instruction length: types 4, 5, 6)
+//   +12 exception (u32) a hardware exception raised by the VMM, as an interruption-info word
+//   +16 exceptionError  its error code
+//   +20 nmi (u32)       1: an NMI is pending
+//   +24 irq (u32)       bit 31 set: external interrupt pending, vector in bits 7:0
+//   +28 pad
+
+import {
+  INTR_VALID, IntrType, intrMake, intrValid, intrVector, intrType, exceptionHasErrorCode,
+  combineExceptions, Combine, Vec,
+} from "./interruption";
+
+export const EVENT_STATE_SIZE: u32 = 32;
+
+@unmanaged export class EventState {
+  reinject: u32;
+  reinjectError: u32;
+  reinjectLength: u32;
+  exception: u32;
+  exceptionError: u32;
+  nmi: u32;
+  irq: u32;
+  _pad: u32;
+}
+
+export function eventsReset(ev: EventState): void {
+  memory.fill(changetype<usize>(ev), 0, EVENT_STATE_SIZE);
+}
+
+/**
+ * Queues hardware exception `vector` with `errorCode` (used only for vectors that have one).
+ * A second exception while one is queued follows the double-fault rules (SDM Vol 3A §6.15):
+ * returns false when the result is a triple fault (the caller stops the VM).
+ */
+export function queueException(ev: EventState, vector: u32, errorCode: u32): bool {
+  if (intrValid(ev.exception)) {
+    const c = combineExceptions(intrVector(ev.exception), vector);
+    if (c == Combine.TRIPLE_FAULT) return false;
+    if (c == Combine.DOUBLE_FAULT) { vector = Vec.DF; errorCode = 0; }
+  }
+  ev.exception = intrMake(vector, IntrType.HW_EXCEPTION, exceptionHasErrorCode(vector));
+  ev.exceptionError = exceptionHasErrorCode(vector) ? errorCode : 0;
+  return true;
+}
+
+export function queueNmi(ev: EventState): void { ev.nmi = 1; }
+
+/** Queues external interrupt `vector` (one outstanding: the interrupt controller model keeps the rest). */
+export function queueIrq(ev: EventState, vector: u32): void { ev.irq = INTR_VALID | (vector & 0xFF); }
+
+/**
+ * Records the IDT-vectoring information of an exit (§27.2.4). `info` without the valid bit means
+ * the exit did not interrupt an event delivery: nothing to re-inject.
+ */
+export function recordVectoring(ev: EventState, info: u32, errorCode: u32, instrLength: u32): void {
+  if (!intrValid(info)) { ev.reinject = 0; return; }
+  // Bits 30:12 are not part of the entry format (bit 12 is undefined in IDT-vectoring info).
+  ev.reinject = info & (INTR_VALID | 0xFFF);
+  ev.reinjectError = errorCode;
+  ev.reinjectLength = instrLength;
+}
+
+/** Whether anything waits (re-injection, exception, NMI or interrupt). */
+export function eventsPending(ev: EventState): bool {
+  return intrValid(ev.reinject) || intrValid(ev.exception) || ev.nmi != 0 || (ev.irq & INTR_VALID) != 0;
+}
+
+/** Whether the re-injection event is a hardware exception (for the double-fault rules). */
+@inline export function reinjectIsException(ev: EventState): bool {
+  return intrValid(ev.reinject) && intrType(ev.reinject) == IntrType.HW_EXCEPTION;
+}

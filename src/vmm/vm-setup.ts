@@ -1,0 +1,183 @@
+// Building the VMs: one per embedded guest image (hw_guest_images, linked from
+// build/guests/guests.o), one vCPU each. Per VM: 4 MiB of RAM at guest-physical 0 backed by two
+// 2 MiB host pages, mapped write-back through the VM's own EPT (SDM Vol 3C §28.3; the MMIO
+// test-device page 0xFEB00000 is deliberately left unmapped so every access is an EPT violation);
+// the image copied to 0x8000 through GuestMemory; a VMCS (§24.2) with controls, host and guest
+// state. Frames come from the host frame allocator (src/vmm/mem/frames.ts), below 4 GiB.
+
+import { hw_guest_images, hw_vmclear, hw_invvpid } from "../hw";
+import { FrameAllocator, allocFrame, alloc2MRun } from "./mem/frames";
+import { TableFrames } from "./mem/table-frames";
+import { Ept, eptInit, eptMap, eptPointerOf, EptStatus, EPT_RWX, EPT_MT_WB } from "../ept/table";
+import { IdentityPhys } from "../ept/phys";
+import { basicRevisionId } from "../vmx/vmcs/basic";
+import { VCpu, VCPU_SIZE } from "../vmx/vcpu";
+import { vmxCaps, vmxLoadVmcs, vmxControls } from "../vmx/vmx-cpu";
+import { VmcsPointers, vmcsWriteControls, vmcsWriteHostState } from "../vmx/vmcs-setup";
+import { PROC2_ENABLE_VPID } from "../vmx/vmcs/controls";
+import { VCpuState } from "../sched/state";
+import { DEFAULT_SLICE_TICKS } from "../sched/policy";
+import { print, printDec, printHex, println } from "./console/print";
+import { Vm, vmCreate, hostPhys, vmWrite, stopVmBegin, printVmPrefix, VmState } from "./vm";
+import { GuestImageHeader, checkGuestImage, imageStatusText, ImageStatus, GUEST_LOAD_GPA, GUEST_MODE_LONG } from "./guest-image";
+import { writeGuestStart } from "./guest-start";
+
+/** Guest RAM per VM (docs/guest-protocol.md: at least 2 MiB; we give 4 MiB). */
+export const GUEST_RAM_SIZE: u64 = 4 << 20;
+const LIMIT_4G: u64 = <u64>1 << 32;
+const MAX_VCPUS: u32 = 8;
+/** Guest images larger than this are refused before they are read (2 MiB: half of guest RAM). */
+const IMAGE_SIZE_MAX: u64 = 2 << 20;
+
+const VCPUS: usize = memory.data(<i32>(MAX_VCPUS * VCPU_SIZE), 64);
+let vcpuCountValue: u32 = 0;
+const TABLE_FRAMES: usize = memory.data(16, 8);
+const POINTERS: usize = memory.data(40, 8);
+/** The I/O and MSR bitmaps, shared by every VMCS (all VMs exit on the same ports/MSRs). */
+let ioBitmapA: u64 = 0;
+let ioBitmapB: u64 = 0;
+let msrBitmap: u64 = 0;
+
+export function vcpuCount(): u32 { return vcpuCountValue; }
+/** vCPU `i`. Invariant: i < vcpuCount(). */
+export function vcpuAt(i: u32): VCpu { return changetype<VCpu>(VCPUS + <usize>i * VCPU_SIZE); }
+
+/** One guest-image table entry: {dq name, dq data, dq size} (hw_guest_images). */
+@unmanaged class ImageEntry {
+  name: u64;
+  data: u64;
+  size: u64;
+}
+
+/** A zeroed 4 KiB frame below 4 GiB filled with `fill`, or 0. */
+function frame(a: FrameAllocator, fill: u8): u64 {
+  const pa = allocFrame(a, LIMIT_4G);
+  if (pa != 0) memory.fill(<usize>pa, fill, 4096);
+  return pa;
+}
+
+/**
+ * The bitmaps (SDM §24.6.4 I/O bitmaps, §24.6.9 MSR bitmaps): every bit 1, so every port and MSR
+ * access exits and the exit handlers' bus and MSR policy decide. Exception: FS_BASE and GS_BASE
+ * (MSRs 0xC0000100/0xC0000101) pass through — they are guest-state fields the CPU switches on
+ * every entry and exit (§24.4.1, §27.3.2), so the guest can only touch its own copy.
+ */
+function makeBitmaps(a: FrameAllocator): bool {
+  ioBitmapA = frame(a, 0xFF);
+  ioBitmapB = frame(a, 0xFF);
+  msrBitmap = frame(a, 0xFF);
+  if (ioBitmapA == 0 || ioBitmapB == 0 || msrBitmap == 0) return false;
+  // MSR bitmap: read-high at byte 1024, write-high at 3072; bit = MSR - 0xC0000000.
+  for (let msr: u32 = 0x100; msr <= 0x101; msr++) {
+    const byteOff = <usize>(msr >> 3);
+    const bit = <u8>(1 << (msr & 7));
+    const rd = <usize>msrBitmap + 1024 + byteOff;
+    const wr = <usize>msrBitmap + 3072 + byteOff;
+    store<u8>(rd, load<u8>(rd) & ~bit);
+    store<u8>(wr, load<u8>(wr) & ~bit);
+  }
+  return true;
+}
+
+/** Prints `[NAME] stopped: <what>` for a VM that could not be built (no vCPU, no dump). */
+function refuse(vm: Vm, what: string): void {
+  stopVmBegin(vm);
+  println(what);
+  vm.state = VmState.STOPPED;
+}
+
+/** RAM + EPT + image. Returns false (VM refused, message printed) on any failure. */
+function buildMemory(vm: Vm, a: FrameAllocator, e: ImageEntry): bool {
+  const ram = alloc2MRun(a, GUEST_RAM_SIZE >> 21, LIMIT_4G);
+  if (ram == 0) { refuse(vm, "no host memory for guest RAM"); return false; }
+  memory.fill(<usize>ram, 0, <usize>GUEST_RAM_SIZE);
+  vm.ramHpa = ram;
+  vm.ramStart = 0;
+  vm.ramEnd = GUEST_RAM_SIZE;
+  const tf = changetype<TableFrames>(TABLE_FRAMES);
+  tf.allocator = changetype<usize>(a);
+  tf.limit = LIMIT_4G;
+  const ept = vm.ept();
+  const phys = hostPhys();
+  if (eptInit<IdentityPhys, TableFrames>(ept, phys, tf, vmxCaps(0).eptVpidCap) != EptStatus.OK ||
+      eptMap<IdentityPhys, TableFrames>(ept, phys, tf, 0, ram, GUEST_RAM_SIZE, EPT_RWX, EPT_MT_WB) != EptStatus.OK) {
+    refuse(vm, "no host memory for EPT tables");
+    return false;
+  }
+  const size = e.size;
+  const st = checkGuestImage(<usize>e.data, size, GUEST_RAM_SIZE);
+  if (st != ImageStatus.OK) {
+    stopVmBegin(vm);
+    print("bad image header: ");
+    println(imageStatusText(st));
+    vm.state = VmState.STOPPED;
+    return false;
+  }
+  if (vmWrite(vm, GUEST_LOAD_GPA, <usize>e.data, size) != 0) { refuse(vm, "image copy failed"); return false; }
+  return true;
+}
+
+/** The VMCS of `vcpu` for image header `h`. */
+function buildVmcs(vm: Vm, vcpu: VCpu, a: FrameAllocator, h: GuestImageHeader): bool {
+  const vmcs = frame(a, 0);
+  if (vmcs == 0) { refuse(vm, "no host memory for the VMCS"); return false; }
+  store<u32>(<usize>vmcs, basicRevisionId(vmxCaps(0).basic)); // §24.2: revision id, bit 31 = 0
+  vcpu.vmcsPa = vmcs;
+  // VMCLEAR initializes the region and sets the launch state "clear" (§24.11.3).
+  if (hw_vmclear(vmcs) != 0 || vmxLoadVmcs(0, vmcs) != 0) { refuse(vm, "VMCLEAR/VMPTRLD of a new VMCS failed"); return false; }
+  const p = changetype<VmcsPointers>(POINTERS);
+  p.eptp = eptPointerOf(vm.ept());
+  p.ioBitmapA = ioBitmapA;
+  p.ioBitmapB = ioBitmapB;
+  p.msrBitmap = msrBitmap;
+  p.vpid = vcpu.vpid;
+  const st = vmcsWriteControls(0, p, h.mode == GUEST_MODE_LONG) | vmcsWriteHostState(0) | writeGuestStart(h, vmxCaps(0));
+  if (st != 0) { refuse(vm, "a VMWRITE to the new VMCS failed"); return false; }
+  // A fresh VPID may still tag translations from an earlier use of the number (§28.3.3.3).
+  if ((vmxControls(0).proc2 & PROC2_ENABLE_VPID) != 0) hw_invvpid(1, vcpu.vpid);
+  return true;
+}
+
+/**
+ * Creates every VM. Prints one line per VM (`[NAME] created: mode M, entry …`) or why it was
+ * refused. Returns the number of runnable vCPUs.
+ */
+export function createVms(a: FrameAllocator): u32 {
+  const table = <usize>hw_guest_images();
+  const count = load<u64>(table);
+  if (count == 0) { println("VMs: no guest images linked into this image"); return 0; }
+  if (!makeBitmaps(a)) { println("VMs: no host memory for the I/O and MSR bitmaps"); return 0; }
+  let runnable: u32 = 0;
+  for (let i: u64 = 0; i < count; i++) {
+    const e = changetype<ImageEntry>(table + 8 + <usize>(i * 24));
+    const vm = vmCreate(<usize>e.name);
+    if (vm == null) { print("VMs: only "); printDec(i); println(" VMs fit; the rest are not started"); break; }
+    if (e.size > IMAGE_SIZE_MAX) { refuse(vm, "image larger than 2 MiB"); continue; }
+    if (vcpuCountValue >= MAX_VCPUS) { refuse(vm, "no vCPU slot left"); continue; }
+    if (!buildMemory(vm, a, e)) continue;
+    const vcpu = vcpuAt(vcpuCountValue);
+    memory.fill(changetype<usize>(vcpu), 0, VCPU_SIZE);
+    vcpu.vm = changetype<usize>(vm);
+    vcpu.index = 0;
+    vcpu.vpid = vcpuCountValue + 1;
+    vcpu.sliceTicks = DEFAULT_SLICE_TICKS;
+    vcpu.state = VCpuState.RUNNABLE;
+    const h = changetype<GuestImageHeader>(<usize>e.data);
+    if (!buildVmcs(vm, vcpu, a, h)) continue;
+    vm.vcpu0 = changetype<usize>(vcpu);
+    vm.vcpuCount = 1;
+    vcpuCountValue++;
+    runnable++;
+    printVmPrefix(vm);
+    print("created: mode ");
+    printDec(h.mode);
+    print(", entry ");
+    printHex(h.entry);
+    print(", RAM 4 MiB at host ");
+    printHex(vm.ramHpa);
+    print(", EPT tables ");
+    printDec(vm.ept().tables);
+    println("");
+  }
+  return runnable;
+}

@@ -1,0 +1,103 @@
+// The virtual CPU: the guest register block that boot/vmx.asm (hw_vmrun) loads and stores around
+// every VM entry/exit, and the bookkeeping the run loop needs. Statically allocated, 16-byte
+// aligned, VCPU_SIZE bytes each (src/vmm/vm.ts owns the slab).
+//
+// Layout (docs/native-abi.md "VM entry/exit: the guest register block"); qword q at byte 8·q:
+//
+//   byte 0                                            128     136     144       152
+//   +------+------+------+------+------+--- … ---+-----+-------+-------+---------+
+//   | rax  | rcx  | rdx  | rbx  |(rsp) | rbp … r15 | cr2 | xcr0  |hostRsp|  vm,idx |
+//   +------+------+------+------+------+--- … ---+-----+-------+-------+---------+
+//   q 0      1      2      3      4      5 … 15     16     17      18
+//   byte 160 vmcsPa (u64)   168 state (u32)   172 launched (u32)   176 vpid (u32)
+//   byte 180 exitReason (u32, full EXIT_REASON of the last exit)   184 exitCount (u64)
+//   byte 192 sliceTicks (u64)   200 … 255 reserved
+//
+// Slot 4 (rsp) is unused: the guest's RSP lives in the VMCS (GUEST_RSP), so gpr(4)/setGpr(4)
+// go there. hostRsp is owned by hw_vmrun: the HOST_RSP value last written into this vCPU's VMCS,
+// so the VMWRITE is skipped when the run loop's stack depth has not changed (KVM does the same).
+
+import { VmcsNatGuest, Vmcs32Ro } from "./vmcs/fields";
+import { vmread32, vmreadNat, vmwriteNat } from "./vmcs-access";
+
+export { vmread16, vmread32, vmread64, vmreadNat, vmwrite16, vmwrite32, vmwrite64, vmwriteNat } from "./vmcs-access";
+
+export const VCPU_SIZE: u32 = 256;
+/** Qword index of CR2 and XCR0 in the register block. */
+export const REG_CR2: u32 = 16;
+export const REG_XCR0: u32 = 17;
+/** x86 register numbers (the ModRM/REX numbering the block is indexed by). */
+export const enum Gpr { RAX = 0, RCX = 1, RDX = 2, RBX = 3, RSP = 4, RBP = 5, RSI = 6, RDI = 7,
+  R8 = 8, R9 = 9, R10 = 10, R11 = 11, R12 = 12, R13 = 13, R14 = 14, R15 = 15 }
+
+@unmanaged export class VCpu {
+  rax: u64;
+  rcx: u64;
+  rdx: u64;
+  rbx: u64;
+  rspUnused: u64;
+  rbp: u64;
+  rsi: u64;
+  rdi: u64;
+  r8: u64;
+  r9: u64;
+  r10: u64;
+  r11: u64;
+  r12: u64;
+  r13: u64;
+  r14: u64;
+  r15: u64;
+  cr2: u64;
+  xcr0: u64;
+  /** Owned by hw_vmrun (boot/vmx.asm): HOST_RSP last written to this vCPU's VMCS. */
+  hostRsp: u64;
+  /** The Vm (src/vmm/vm.ts) this vCPU belongs to. */
+  vm: usize;
+  /** Index of this vCPU within its VM. */
+  index: u32;
+  /** Physical address of this vCPU's VMCS. */
+  vmcsPa: u64;
+  /** Scheduler state (src/sched/state.ts, VCpuState). */
+  state: u32;
+  /** 0 until the first successful VMLAUNCH (SDM §24.1: launch state of the VMCS). */
+  launched: u32;
+  /** VPID (SDM §28.1): 1 + global vCPU number; 0 is the host's. */
+  vpid: u32;
+  /** EXIT_REASON of the last VM exit (read once per exit by the run loop). */
+  exitReason: u32;
+  /** Number of VM exits of this vCPU. */
+  exitCount: u64;
+  /** Length of this vCPU's time slice in TSC ticks (src/sched/policy.ts). */
+  sliceTicks: u64;
+
+  /** Register block address: what hw_vmrun takes. */
+  @inline regs(): usize { return changetype<usize>(this); }
+
+  /**
+   * General-purpose register `n` (x86 numbering, 0..15); n = 4 reads GUEST_RSP from the current
+   * VMCS. Invariant: n < 16 — every caller passes a decoded 4-bit register number (& 15).
+   */
+  @inline gpr(n: u32): u64 {
+    const r = n & 15;
+    if (r == Gpr.RSP) return vmreadNat(VmcsNatGuest.RSP);
+    return load<u64>(changetype<usize>(this) + (<usize>r << 3));
+  }
+  /** Sets register `n` (as for gpr; n = 4 writes GUEST_RSP). */
+  @inline setGpr(n: u32, v: u64): void {
+    const r = n & 15;
+    if (r == Gpr.RSP) { vmwriteNat(VmcsNatGuest.RSP, v); return; }
+    store<u64>(changetype<usize>(this) + (<usize>r << 3), v);
+  }
+  /** Guest RIP (current VMCS). */
+  @inline rip(): u64 { return vmreadNat(VmcsNatGuest.RIP); }
+  @inline setRip(v: u64): void { vmwriteNat(VmcsNatGuest.RIP, v); }
+  /**
+   * Skips the instruction that caused the exit: RIP += VM-exit instruction length (SDM §27.2.4,
+   * valid for the instruction-caused exits this is used on: CPUID, HLT, VMCALL, I/O, RDMSR, …).
+   */
+  @inline advanceRip(): void {
+    vmwriteNat(VmcsNatGuest.RIP, vmreadNat(VmcsNatGuest.RIP) + <u64>vmread32(Vmcs32Ro.EXIT_INSTRUCTION_LENGTH));
+  }
+  /** Basic exit reason of the last exit (bits 15:0). */
+  @inline basicExitReason(): u32 { return this.exitReason & 0xFFFF; }
+}
