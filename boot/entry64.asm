@@ -17,8 +17,11 @@ extern map_end, map_page_size, map_ram_top, map_truncated
 extern hw_halt
 extern __ts2n_init, __ts2n_mem_pages, vmm_main
 
-; native-abi.md "Memory": memory.size is 512 pages = 32 MiB, the end of the reserved wasm heap
-TS2N_MEM_PAGES equ 512
+; native-abi.md "Memory": memory.size is 65536 pages = 4 GiB, the whole wasm32 address space,
+; which the identity map always covers (MIN_MAP_GIB). The back end bounds-checks bulk memory
+; operations (memory.fill/copy) against it, and the core fills and copies frames the allocator
+; hands out anywhere in RAM (guest RAM, VMCS, EPT tables), not only in the 32 MiB wasm region.
+TS2N_MEM_PAGES equ 65536
 
 BITS 64
 section .text
@@ -69,6 +72,15 @@ _start64:
     mov cr3, rax                        ; identity map of all RAM (flushes non-global TLB entries)
 
     call report_boot
+    ; Wasm memory starts zeroed (wasm spec §4.5.3.8: memory instances are zero-filled), and the core's
+    ; data + heap region [16 MiB, 32 MiB) is wasm memory not covered by data segments. BIOS-booted
+    ; emulators happen to start with zeroed RAM; UEFI firmware (OVMF) leaves data there, and a
+    ; loader need not zero bss, so do it here, on every path, before __ts2n_init copies the segments.
+    ; linker.ld keeps loaders' information blocks out of this range (docs/native-abi.md).
+    mov rdi, WASM_REGION_START
+    mov rcx, (WASM_REGION_END - WASM_REGION_START) / 8
+    xor eax, eax
+    rep stosq
     mov qword [rel __ts2n_mem_pages], TS2N_MEM_PAGES
     call __ts2n_init                    ; globals, tables, data segments, start function
 

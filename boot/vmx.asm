@@ -167,7 +167,8 @@ hw_guest_images:
 
 ; ---- hw_vmrun(regs: usize, launched: u32): u32 ------------------------------------------------
 ; Enters the guest of the register block at rdi (VMLAUNCH if esi = 0, else VMRESUME) and returns
-; after its next VM exit: 0 = exited (guest GPRs and CR2 stored in the block), 1 = VMfailInvalid,
+; after its next VM exit: 0 = exited (guest GPRs and CR2 stored in the block, EXIT_REASON in
+; VCpu.exitReason), 1 = VMfailInvalid,
 ; 2 = VMfailValid. The KVM __vmx_vcpu_run design: HOST_RIP is .exit below and HOST_RSP the stack
 ; pointer after the pushes, so an exit lands inside this call with the block's address on top of
 ; the stack. The host's callee-saved registers (r15 = the compiled code's memory base included)
@@ -254,6 +255,9 @@ hw_vmrun:
     pop qword [rdi + 7*8]
     mov rax, cr2
     mov [rdi + VCPU_REG_CR2], rax
+    mov eax, VMCS_EXIT_REASON           ; every exit needs it: read here, saving the core a call
+    vmread rax, rax
+    mov [rdi + VCPU_EXIT_REASON], eax
     xor eax, eax
 .out:
     pop rdi

@@ -5,12 +5,19 @@
 #   make run              boot it in Bochs with the serial console on this terminal (EMU=qemu: QEMU TCG)
 #   make test-image       boot it in QEMU TCG (-kernel) and Bochs (corei7_skylake_x), check the serial
 #   make bench-image      bench: image.size N bytes
+#   make test-sched       the scheduling policy's unit tests (tests/sched, vitest; src/sched is the
+#                         VT-x core's, whose image this fragment builds)
 #
 # The core's wasm comes from the core fragment's target `core-wasm` (mk/core.mk), which leaves
 # build/vmm.wasm; ts2native turns it into build/vmm.asm.
+#
+# The test guests: build/guests/guests.o (target `guests` of mk/guests.mk) defines
+# guest_images_count / guest_images (docs/native-abi.md, hw_guest_images). While that fragment
+# does not exist, the image links an empty table (build/guests-none.o: count 0) and the core says
+# "VMs: no guest images linked". GUESTS_OBJ=path overrides both (e.g. a bring-up guest).
 
 DEB_PACKAGES += nasm lld procps ncurses-base qemu-system-x86 bochs bochsbios vgabios bochs-term
-TEST_TARGETS += test-image
+TEST_TARGETS += test-sched test-image
 BENCH_TARGETS += bench-image
 
 IMAGE       := $(BUILD)/hypervisor.elf
@@ -22,7 +29,21 @@ TS2NATIVE_SRCS := $(shell find tools/ts2native -path tools/ts2native/node_module
                     -type f \( -name '*.ts' -o -name '*.js' \) -print 2>/dev/null)
 RUN_TIMEOUT ?= 600
 
-.PHONY: image run test-image bench-image image-core-wasm
+.PHONY: image run test-image bench-image image-core-wasm image-guests
+
+ifneq ($(origin GUESTS_OBJ),undefined)
+image-guests:
+else ifneq ($(wildcard mk/guests.mk),)
+GUESTS_OBJ := $(BUILD)/guests/guests.o
+image-guests: guests
+else
+GUESTS_OBJ := $(BUILD)/guests-none.o
+image-guests: $(GUESTS_OBJ)
+$(BUILD)/guests-none.o: mk/image.mk
+	@mkdir -p $(@D)
+	printf 'global guest_images_count, guest_images\nsection .rodata\nalign 8\nguest_images_count: dq 0\nguest_images:\n' > $(@:.o=.asm)
+	nasm -f elf64 -o $@ $(@:.o=.asm)
+endif
 
 # `core-wasm` is the core fragment's target. Say plainly when that fragment is not there yet,
 # rather than make's terse "no rule to make target".
@@ -36,8 +57,8 @@ endif
 
 # Two steps: core-wasm is phony (it always runs and leaves build/vmm.wasm up to date), and the
 # file rules below then rebuild only what is older than their inputs.
-image: deps image-core-wasm
-	@$(MAKE) --no-print-directory $(IMAGE)
+image: deps image-core-wasm image-guests
+	@$(MAKE) --no-print-directory $(IMAGE) GUESTS_OBJ=$(GUESTS_OBJ)
 
 $(BUILD)/boot/%.o: boot/%.asm $(BOOT_INCS) mk/image.mk
 	@mkdir -p $(@D)
@@ -51,9 +72,9 @@ $(BUILD)/vmm.o: $(BUILD)/vmm.asm
 
 # --orphan-handling=error: a section linker.ld does not place (say, a new one ts2native starts
 # emitting) fails the link instead of landing somewhere the layout contract does not allow.
-$(IMAGE): $(BOOT_OBJS) $(BUILD)/vmm.o linker.ld
+$(IMAGE): $(BOOT_OBJS) $(BUILD)/vmm.o $(GUESTS_OBJ) linker.ld
 	ld.lld -T linker.ld -z max-page-size=4096 -nostdlib -static --orphan-handling=error \
-	  -o $@ $(BOOT_OBJS) $(BUILD)/vmm.o
+	  -o $@ $(BOOT_OBJS) $(BUILD)/vmm.o $(GUESTS_OBJ)
 
 # Bochs boots a raw disk through tools/emu/mbr.asm (see there why not a GRUB ISO).
 $(IMAGE_DISK): $(IMAGE) tools/emu/mbr.asm tools/emu/mkdisk.sh
@@ -82,6 +103,10 @@ test-image: deps
 	  exit 1; }
 	@$(MAKE) --no-print-directory $(IMAGE_DISK)
 	tests/image/test-image.sh $(IMAGE) $(IMAGE_DISK)
+
+.PHONY: test-sched
+test-sched: deps
+	$(NODE_BIN)/vitest run tests/sched
 
 bench-image: image
 	@echo "bench: image.size $$(stat -c %s $(IMAGE)) bytes"

@@ -7,6 +7,7 @@
 BITS 64
 default rel
 %include "uefi.inc"
+%include "layout.inc"
 
 %ifndef HV_ELF
   %error "HV_ELF (path of the image to embed) is not defined"
@@ -158,6 +159,18 @@ elf_load:
     jne .next
     cmp qword [r12 + P_MEMSZ], 0
     je .next
+    ; The wasm data + heap segment (layout.inc): no file bytes, inside the region main.asm has
+    ; already checked is RAM free after ExitBootServices. The firmware may still be using it now
+    ; (OVMF keeps boot-services data there), so neither reserve nor touch it: _start64 zeroes it.
+    cmp qword [r12 + P_FILESZ], 0
+    jne .load_it
+    cmp qword [r12 + P_PADDR], WASM_REGION_START
+    jb .load_it
+    mov rax, [r12 + P_PADDR]
+    add rax, [r12 + P_MEMSZ]
+    cmp rax, WASM_REGION_END
+    jbe .next
+.load_it:
     mov rcx, [r12 + P_PADDR]
     and rcx, -4096                      ; first page
     mov rdx, [r12 + P_PADDR]

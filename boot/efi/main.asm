@@ -21,11 +21,7 @@ BITS 64
 default rel
 %include "uefi.inc"
 
-; docs/native-abi.md, "Physical layout of the image": 16 MiB .. 32 MiB holds the
-; core's wasm static data and AssemblyScript heap; the image uses it without loading
-; anything there. Change together with that table.
-WASM_REGION_START equ 0x1000000
-WASM_REGION_END   equ 0x2000000
+%include "layout.inc"
 
 %ifndef START64
   %error "START64 (address of the image's _start64) is not defined"

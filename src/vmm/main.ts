@@ -1,12 +1,22 @@
 // The core's entry point (docs/native-abi.md, "The boot stub ⇄ core interface"): the boot stub
-// calls vmm_main on the boot CPU after __ts2n_init. Today it reports what it finds — build, CPU,
-// memory, VT-x — and stops; VMX bring-up is the next piece of work (src/README.md).
+// calls vmm_main on the boot CPU after __ts2n_init. It reports what it finds — build, CPU, memory,
+// VT-x — then brings up VMX on the boot CPU, builds one VM per embedded guest image, runs them
+// round-robin until every one has stopped, prints a summary per VM and halts.
 
 import { TSHV_BUILD_ID, TSHV_VERSION } from "tshv-buildinfo";
 import { hw_halt, hw_outb } from "../hw";
 import { probeVmx } from "../vmx/probe";
 import { vmxVerdict } from "../vmx/caps";
 import { reportMemory } from "./boot/bootinfo";
+import { BOOTINFO_OK } from "./boot/memory_summary";
+import { FrameAllocator } from "./mem/frames";
+import { hostFramesInit } from "./host-ram";
+import { vmxBringUp } from "./bringup";
+import { exitTable } from "./dispatch";
+import { coreExitsInit, registerCoreExits } from "./core-exits";
+import { registerExitHandlers } from "./exits/register";
+import { createVms } from "./vm-setup";
+import { runAll } from "./run";
 import { print, println } from "./console/print";
 import { uartDrain, uartInit } from "./console/uart16550";
 import { reportCpu } from "./cpu/identify";
@@ -41,7 +51,7 @@ export function vmm_main(bootMagic: u32, bootInfo: u32): void {
   println(")");
 
   reportCpu();
-  reportMemory(bootMagic, bootInfo);
+  const memStatus = reportMemory(bootMagic, bootInfo);
 
   if (!reportVtx(vmxVerdict(probeVmx()))) {
     println("Stopping: this machine cannot run guests.");
@@ -49,6 +59,17 @@ export function vmm_main(bootMagic: u32, bootInfo: u32): void {
     hw_outb(DEBUG_EXIT_PORT, DEBUG_EXIT_NO_VTX);
     stop();
   }
-  println("VT-x bring-up: not implemented yet (see README)");
+  // The frame allocator is built only from a memory map the parser accepted (src/vmm/boot/).
+  const frames = memStatus == BOOTINFO_OK ? hostFramesInit(bootMagic, bootInfo) : 0;
+  if (frames == 0) {
+    println("VT-x bring-up: refused: no usable memory map for the frame allocator");
+    stop();
+  }
+  const a = changetype<FrameAllocator>(frames);
+  if (!vmxBringUp(a)) stop();
+  coreExitsInit();
+  registerCoreExits(exitTable());
+  registerExitHandlers(exitTable());
+  if (createVms(a) != 0) runAll();
   stop();
 }

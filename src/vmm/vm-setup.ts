@@ -2,8 +2,8 @@
 // build/guests/guests.o), one vCPU each. Per VM: 4 MiB of RAM at guest-physical 0 backed by two
 // 2 MiB host pages, mapped write-back through the VM's own EPT (SDM Vol 3C §28.3; the MMIO
 // test-device page 0xFEB00000 is deliberately left unmapped so every access is an EPT violation);
-// the image copied to 0x8000 through GuestMemory; a VMCS (§24.2) with controls, host and guest
-// state. Frames come from the host frame allocator (src/vmm/mem/frames.ts), below 4 GiB.
+// the image copied to 0x8000 through GuestMemory; its platform (port and MMIO buses, devices,
+// I/O bitmaps: src/vmm/devices/platform.ts); a VMCS (§24.2) with controls, host and guest state. Frames come from the host frame allocator (src/vmm/mem/frames.ts), below 4 GiB.
 
 import { hw_guest_images, hw_vmclear, hw_invvpid } from "../hw";
 import { FrameAllocator, allocFrame, alloc2MRun } from "./mem/frames";
@@ -21,6 +21,8 @@ import { print, printDec, printHex, println } from "./console/print";
 import { Vm, vmCreate, hostPhys, vmWrite, stopVmBegin, printVmPrefix, VmState } from "./vm";
 import { GuestImageHeader, checkGuestImage, imageStatusText, ImageStatus, GUEST_LOAD_GPA, GUEST_MODE_LONG } from "./guest-image";
 import { writeGuestStart } from "./guest-start";
+import { platformSetup, platformIoBitmapA, platformIoBitmapB, platformMsrBitmap } from "./devices/platform";
+import { BusStatus } from "./bus/bus";
 
 /** Guest RAM per VM (docs/guest-protocol.md: at least 2 MiB; we give 4 MiB). */
 export const GUEST_RAM_SIZE: u64 = 4 << 20;
@@ -33,11 +35,6 @@ const VCPUS: usize = memory.data(<i32>(MAX_VCPUS * VCPU_SIZE), 64);
 let vcpuCountValue: u32 = 0;
 const TABLE_FRAMES: usize = memory.data(16, 8);
 const POINTERS: usize = memory.data(40, 8);
-/** The I/O and MSR bitmaps, shared by every VMCS (all VMs exit on the same ports/MSRs). */
-let ioBitmapA: u64 = 0;
-let ioBitmapB: u64 = 0;
-let msrBitmap: u64 = 0;
-
 export function vcpuCount(): u32 { return vcpuCountValue; }
 /** vCPU `i`. Invariant: i < vcpuCount(). */
 export function vcpuAt(i: u32): VCpu { return changetype<VCpu>(VCPUS + <usize>i * VCPU_SIZE); }
@@ -54,29 +51,6 @@ function frame(a: FrameAllocator, fill: u8): u64 {
   const pa = allocFrame(a, LIMIT_4G);
   if (pa != 0) memory.fill(<usize>pa, fill, 4096);
   return pa;
-}
-
-/**
- * The bitmaps (SDM §24.6.4 I/O bitmaps, §24.6.9 MSR bitmaps): every bit 1, so every port and MSR
- * access exits and the exit handlers' bus and MSR policy decide. Exception: FS_BASE and GS_BASE
- * (MSRs 0xC0000100/0xC0000101) pass through — they are guest-state fields the CPU switches on
- * every entry and exit (§24.4.1, §27.3.2), so the guest can only touch its own copy.
- */
-function makeBitmaps(a: FrameAllocator): bool {
-  ioBitmapA = frame(a, 0xFF);
-  ioBitmapB = frame(a, 0xFF);
-  msrBitmap = frame(a, 0xFF);
-  if (ioBitmapA == 0 || ioBitmapB == 0 || msrBitmap == 0) return false;
-  // MSR bitmap: read-high at byte 1024, write-high at 3072; bit = MSR - 0xC0000000.
-  for (let msr: u32 = 0x100; msr <= 0x101; msr++) {
-    const byteOff = <usize>(msr >> 3);
-    const bit = <u8>(1 << (msr & 7));
-    const rd = <usize>msrBitmap + 1024 + byteOff;
-    const wr = <usize>msrBitmap + 3072 + byteOff;
-    store<u8>(rd, load<u8>(rd) & ~bit);
-    store<u8>(wr, load<u8>(wr) & ~bit);
-  }
-  return true;
 }
 
 /** Prints `[NAME] stopped: <what>` for a VM that could not be built (no vCPU, no dump). */
@@ -127,9 +101,11 @@ function buildVmcs(vm: Vm, vcpu: VCpu, a: FrameAllocator, h: GuestImageHeader): 
   if (hw_vmclear(vmcs) != 0 || vmxLoadVmcs(0, vmcs) != 0) { refuse(vm, "VMCLEAR/VMPTRLD of a new VMCS failed"); return false; }
   const p = changetype<VmcsPointers>(POINTERS);
   p.eptp = eptPointerOf(vm.ept());
-  p.ioBitmapA = ioBitmapA;
-  p.ioBitmapB = ioBitmapB;
-  p.msrBitmap = msrBitmap;
+  // The I/O bitmaps follow the VM's port bus and the MSR bitmap the MSR policy (SDM §24.6.4,
+  // §24.6.9): only ports and MSRs the platform emulates or refuses exit (src/vmm/devices/platform.ts).
+  p.ioBitmapA = <u64>platformIoBitmapA(vm);
+  p.ioBitmapB = <u64>platformIoBitmapB(vm);
+  p.msrBitmap = <u64>platformMsrBitmap();
   p.vpid = vcpu.vpid;
   const st = vmcsWriteControls(0, p, h.mode == GUEST_MODE_LONG) | vmcsWriteHostState(0) | writeGuestStart(h, vmxCaps(0));
   if (st != 0) { refuse(vm, "a VMWRITE to the new VMCS failed"); return false; }
@@ -146,7 +122,6 @@ export function createVms(a: FrameAllocator): u32 {
   const table = <usize>hw_guest_images();
   const count = load<u64>(table);
   if (count == 0) { println("VMs: no guest images linked into this image"); return 0; }
-  if (!makeBitmaps(a)) { println("VMs: no host memory for the I/O and MSR bitmaps"); return 0; }
   let runnable: u32 = 0;
   for (let i: u64 = 0; i < count; i++) {
     const e = changetype<ImageEntry>(table + 8 + <usize>(i * 24));
@@ -155,6 +130,7 @@ export function createVms(a: FrameAllocator): u32 {
     if (e.size > IMAGE_SIZE_MAX) { refuse(vm, "image larger than 2 MiB"); continue; }
     if (vcpuCountValue >= MAX_VCPUS) { refuse(vm, "no vCPU slot left"); continue; }
     if (!buildMemory(vm, a, e)) continue;
+    if (platformSetup(vm) != BusStatus.OK) { refuse(vm, "platform devices could not be registered"); continue; }
     const vcpu = vcpuAt(vcpuCountValue);
     memory.fill(changetype<usize>(vcpu), 0, VCPU_SIZE);
     vcpu.vm = changetype<usize>(vm);

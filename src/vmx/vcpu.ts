@@ -15,7 +15,8 @@
 //
 // Slot 4 (rsp) is unused: the guest's RSP lives in the VMCS (GUEST_RSP), so gpr(4)/setGpr(4)
 // go there. hostRsp is owned by hw_vmrun: the HOST_RSP value last written into this vCPU's VMCS,
-// so the VMWRITE is skipped when the run loop's stack depth has not changed (KVM does the same).
+// so the VMWRITE is skipped when the run loop's stack depth has not changed (KVM does the same);
+// hw_vmrun also stores EXIT_REASON at byte 180. Both offsets are boot/defs.inc's VCPU_*.
 
 import { VmcsNatGuest, Vmcs32Ro } from "./vmcs/fields";
 import { vmread32, vmreadNat, vmwriteNat } from "./vmcs-access";
@@ -63,7 +64,7 @@ export const enum Gpr { RAX = 0, RCX = 1, RDX = 2, RBX = 3, RSP = 4, RBP = 5, RS
   launched: u32;
   /** VPID (SDM §28.1): 1 + global vCPU number; 0 is the host's. */
   vpid: u32;
-  /** EXIT_REASON of the last VM exit (read once per exit by the run loop). */
+  /** EXIT_REASON of the last VM exit: stored by hw_vmrun at every exit (boot/defs.inc VCPU_EXIT_REASON). */
   exitReason: u32;
   /** Number of VM exits of this vCPU. */
   exitCount: u64;

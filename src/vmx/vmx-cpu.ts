@@ -10,7 +10,7 @@
 //   byte 272 VmxCpu {vmxonPa u64, timerRate u32, on u32, currentVmcs u64, eptMissing u64, error u32}
 
 import { hw_rdmsr_safe, hw_wrmsr, hw_read_cr0, hw_read_cr4, hw_write_cr0, hw_write_cr4, hw_vmxon, hw_host_state, hw_vmptrld } from "../hw";
-import { VmxCaps, IA32_VMX_BASIC, IA32_VMX_PROCBASED_CTLS2, IA32_VMX_EPT_VPID_CAP,
+import { VmxCaps, IA32_VMX_BASIC, IA32_VMX_CR4_FIXED1, IA32_VMX_PROCBASED_CTLS2, IA32_VMX_EPT_VPID_CAP,
   IA32_VMX_TRUE_PINBASED_CTLS, IA32_VMX_TRUE_ENTRY_CTLS, capsSlot } from "./vmcs/caps";
 import { VmxControlSet, ControlGroup, computeControlSet } from "./vmcs/control-set";
 import { basicRevisionId, basicTrueControls, miscPreemptionTimerRate, crApplyFixed, crFixedViolations, CR4_VMXE } from "./vmcs/basic";
@@ -82,7 +82,8 @@ function readCap(caps: VmxCaps, msr: u32): bool {
 export function readVmxCaps(caps: VmxCaps): bool {
   memory.fill(changetype<usize>(caps), 0, offsetof<VmxCaps>());
   for (let msr = IA32_VMX_BASIC; msr < IA32_VMX_PROCBASED_CTLS2; msr++) {
-    if (!readCap(caps, msr) && msr <= 0x484) return false;
+    // BASIC … CR4_FIXED1 exist on every CPU with VMX (A.1, A.3–A.8); VMCS_ENUM (A.9) is informational.
+    if (!readCap(caps, msr) && msr <= IA32_VMX_CR4_FIXED1) return false;
   }
   if (basicTrueControls(caps.basic)) {
     for (let msr = IA32_VMX_TRUE_PINBASED_CTLS; msr <= IA32_VMX_TRUE_ENTRY_CTLS; msr++) {

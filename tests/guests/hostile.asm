@@ -1,7 +1,10 @@
 ; hostile -- hypercalls with bad arguments (docs/guest-protocol.md, "Hypercalls"): ranges that are
 ; not guest RAM (-14), lengths over 4096 (-22), unknown numbers (-38), with 64-bit values a
 ; hypervisor that truncates to 32 bits would get wrong; and every register but RAX must survive a
-; hypercall. Runs in 64-bit mode so the full 64-bit argument registers are in play.
+; hypercall; VMCALL from ring 3 is #UD and does nothing (the hypervisor checks CPL: SDM Vol 3C,
+; "Instructions That Cause VM Exits Unconditionally" -- VMCALL exits at any CPL, so refusing
+; user mode is the hypervisor's job). Runs in 64-bit mode so the full 64-bit argument registers
+; are in play.
 %include "tsg.inc"
 org TSG_LOAD
 bits 64
@@ -94,7 +97,72 @@ start:
 .bad:
     CHECK e, "console_write preserves registers"
 
+; ---- VMCALL from CPL 3 -> #UD ----------------------------------------------------------------------
+    ; own GDT with ring-3 segments and a TSS (RSP0 for the #UD taken in ring 3: SDM Vol 3A,
+    ; "Stack Switching in IA-32e Mode"), then IRETQ to ring 3
+    lgdt [rel gdt_user_desc]
+    mov ax, SEL_TSS
+    ltr ax
+    mov qword [rel exc_count64], 0
+    EXPECT_EXC_RESUME 6, .after_user
+    push qword SEL_UDATA | 3     ; SS
+    push qword USER_STACK        ; RSP
+    push qword 0x2               ; RFLAGS: IF = 0
+    push qword SEL_UCODE | 3     ; CS
+    lea rax, [rel user_code]
+    push rax                     ; RIP
+    iretq
+.after_user:
+    cmp qword [rel exc_count64], 1
+    CHECK e, "vmcall from cpl 3 #ud"
+
     jmp exit64
+
+; ring 3: a console_write that must not happen; the #UD handler takes us back to ring 0
+user_code:
+    mov eax, HC_CONSOLE_WRITE
+    lea rbx, [rel str_user_write]
+    mov ecx, str_user_write_len
+    vmcall
+    ; no #UD: the hypervisor ran the hypercall for ring 3 (or ignored the VMCALL); get back to
+    ; ring 0 through a #GP (HLT at CPL 3) that the resume handler does not expect
+    hlt
+    jmp user_code
+
+USER_STACK equ 0x5000            ; ring-3 stack, RAM below the image
+RING0_STACK equ 0x6000           ; TSS.RSP0: away from the ring-0 stack at 0x7000
+SEL_UDATA equ 0x18
+SEL_UCODE equ 0x20
+SEL_TSS   equ 0x28
+TSS_BASE  equ tss64 - $$ + TSG_LOAD
+
+align 8
+gdt_user:
+    dq 0
+    dq 0x00AF9B000000FFFF        ; 0x08: ring-0 64-bit code (as in lib64.inc)
+    dq 0x00CF93000000FFFF        ; 0x10: ring-0 data
+    dq 0x00CFF3000000FFFF        ; 0x18: ring-3 data (DPL 3)
+    dq 0x00AFFB000000FFFF        ; 0x20: ring-3 64-bit code (DPL 3)
+    ; 0x28: 64-bit available TSS, 16 bytes (SDM Vol 3A, "TSS Descriptor in 64-bit Mode")
+    dw 103
+    dw TSS_BASE & 0xFFFF
+    db (TSS_BASE >> 16) & 0xFF
+    db 0x89                      ; present, DPL 0, type 9
+    db 0
+    db (TSS_BASE >> 24) & 0xFF
+    dd TSS_BASE >> 32
+    dd 0
+gdt_user_end:
+gdt_user_desc:
+    dw gdt_user_end - gdt_user - 1
+    dq gdt_user
+align 16
+tss64:
+    dd 0
+    dq RING0_STACK               ; RSP0
+    times 104 - 12 db 0
+str_user_write: db "FAIL vmcall from cpl 3 was executed", 10
+str_user_write_len equ $ - str_user_write
 
 ; distinct values in rbx, rcx, rdx, rsi, rdi, rbp, r8..r15
 load_patterns:
@@ -141,4 +209,5 @@ str_probe: db "PASS console_write probe", 10
 str_probe_len equ $ - str_probe
 str_empty_line: db 0
 
+%define PT64_USER                ; ring 3 runs user_code and uses its stack
 %include "pt64.inc"

@@ -6,7 +6,9 @@
 #     isa-debug-exit (QEMU's exit status is then odd: (value << 1) | 1).
 #   Bochs, corei7_skylake_x, DISK (tools/emu/mbr.asm -> multiboot1 info with the E820 map): VT-x
 #     with EPT and unrestricted guest, so the core must say "VT-x: supported ... EPT ...
-#     unrestricted-guest".
+#     unrestricted-guest", enter VMX operation ("VT-x: VMXON on CPU 0 ..."), create the VMs of the
+#     linked guest images and run the first of them as far as its first console line or stop
+#     (the guests' own assertions are tests/vmx's; an image linked without guests must say so).
 # In both, the boot stub's own line must show the multiboot1 path and the identity map (4 GiB at
 # least; 2 MiB pages in QEMU's default CPU, 1 GiB pages in Skylake-X, which has Page1GB), the core's
 # banner must start with "tshv ", and neither an exception nor a trap may be reported.
@@ -74,7 +76,8 @@ before=$failures
 blog=$out/bochs-serial.txt
 start=${EPOCHREALTIME/./}
 "$root/tools/emu/bochs-run.sh" --disk "$disk" --cpu corei7_skylake_x --mem 128 --timeout 120 \
-  --workdir "$out/bochs" --serial "$blog" --until '^boot: CPU [0-9]+ halted|^VT-x: '
+  --workdir "$out/bochs" --serial "$blog" \
+  --until '^boot: CPU [0-9]+ halted|^\[[^]]+\] (PASS|FAIL|stopped|exited|halted)'
 brc=$?
 btime=$(since "$start")
 echo "bochs: bochs-run status $brc after ${btime}s"
@@ -82,6 +85,17 @@ if [ "$brc" -ne 0 ]; then fail "bochs: the run did not reach the VT-x verdict or
 common_checks bochs "$blog" 0x40000000
 expect "bochs: core reports VT-x with EPT and unrestricted guest" "$blog" \
   '^VT-x: supported.*EPT.*unrestricted-guest|^VT-x: supported.*unrestricted-guest.*EPT'
+expect "bochs: VMX operation entered on the boot CPU" "$blog" \
+  '^VT-x: VMXON on CPU 0 \(VMCS revision 0x[0-9a-f]+, preemption timer rate TSC/2\^[0-9]+\)$'
+reject "bochs: bring-up not refused" "$blog" '^VT-x bring-up: refused'
+if tr -d '\r' < "$blog" | grep -aq '^VMs: no guest images linked'; then
+  pass "bochs: no guest images linked, and the core says so"
+else
+  expect "bochs: a VM was created from a guest image" "$blog" \
+    '^\[[^]]+\] created: mode (16|64), entry 0x[0-9a-f]+, RAM 4 MiB at host 0x[0-9a-f]+, EPT tables [0-9]+$'
+  expect "bochs: a guest ran (console line, exit or stop)" "$blog" '^\[[^]]+\] (PASS|FAIL|stopped|exited|halted)'
+fi
+reject "bochs: no PANIC" "$blog" '^PANIC: '
 [ "$failures" -eq "$before" ] || show "Bochs serial" "$blog"
 
 if [ "$failures" -ne 0 ]; then echo "test-image: $failures check(s) failed"; exit 1; fi

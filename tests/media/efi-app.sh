@@ -12,6 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 . tests/media/lib.sh
 need "$MEDIA_EFI" "the EFI application"
+need "$MEDIA_ELF" "the image"
 
 loader_line='^tshv-efi: UEFI loader for the tshv hypervisor'
 exit_line='^tshv-efi: exiting boot services; starting the hypervisor at _start64 = 0x'
@@ -44,26 +45,25 @@ qemu_fat() {
 
 shell() {
   startup_nsh "$CASE_DIR/startup.nsh" '\hypervisor.efi'
-  fat_disk "$CASE_DIR/fat.img" "$MEDIA_EFI:/hypervisor.efi" "$CASE_DIR/startup.nsh:/startup.nsh"
+  setup fat_disk "$CASE_DIR/fat.img" "$MEDIA_EFI:/hypervisor.efi" "$CASE_DIR/startup.nsh:/startup.nsh" || return 0
   qemu_fat 90 "$NO_VTX|$returned"
   case_expect "$loader_line" "$exit_line" "$BANNER" "$NO_VTX"
 }
 
 removable() {
-  fat_disk "$CASE_DIR/fat.img" "$MEDIA_EFI:/EFI/BOOT/BOOTX64.EFI"
+  setup fat_disk "$CASE_DIR/fat.img" "$MEDIA_EFI:/EFI/BOOT/BOOTX64.EFI" || return 0
   qemu_fat 90 "$NO_VTX"
   case_expect "$loader_line" "$exit_line" "$BANNER" "$NO_VTX"
 }
 
 occupied() {
-  need "$MEDIA_ELF" "the image"
   # objcopy moves every section's VMA and LMA, and with them p_paddr and the
   # symbols, so mkefi.sh reads the moved _start64.
-  objcopy --change-addresses 0xFFE00000 "$MEDIA_ELF" "$CASE_DIR/moved.elf"
-  tools/media/mkefi.sh "$CASE_DIR/moved.elf" "$CASE_DIR/moved.efi" >/dev/null
+  setup objcopy --change-addresses 0xFFE00000 "$MEDIA_ELF" "$CASE_DIR/moved.elf" || return 0
+  setup tools/media/mkefi.sh "$CASE_DIR/moved.elf" "$CASE_DIR/moved.efi" || return 0
   startup_nsh "$CASE_DIR/startup.nsh" '\moved.efi' '\hypervisor.efi'
-  fat_disk "$CASE_DIR/fat.img" "$CASE_DIR/moved.efi:/moved.efi" \
-    "$MEDIA_EFI:/hypervisor.efi" "$CASE_DIR/startup.nsh:/startup.nsh"
+  setup fat_disk "$CASE_DIR/fat.img" "$CASE_DIR/moved.efi:/moved.efi" \
+    "$MEDIA_EFI:/hypervisor.efi" "$CASE_DIR/startup.nsh:/startup.nsh" || return 0
   qemu_fat 120 "$NO_VTX"
   # The shell's %lasterror% shows EFI_NOT_FOUND without the error bit: 0xE.
   case_expect "$loader_line" \

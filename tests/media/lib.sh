@@ -19,6 +19,8 @@ BANNER='^tshv '
 NO_VTX='^VT-x: not available'
 HAS_VTX='^VT-x: supported'
 
+SERIAL_LIMIT=$(( 1024 * 1024 ))
+
 media_failures=0
 media_cases=()
 
@@ -62,7 +64,13 @@ case_run() {
   "$@" >"$CASE_DIR/emulator.log" 2>&1 </dev/null &
   local pid=$!
   while kill -0 "$pid" 2>/dev/null; do
-    if [ -f "$SERIAL" ] && serial_text | grep -E "$stop" >/dev/null; then
+    if [ -f "$SERIAL" ] && serial_text | grep -aE "$stop" >/dev/null; then
+      break
+    fi
+    # An image printing garbage without end would otherwise fill the disk until the
+    # time limit; a boot prints a few KiB.
+    if [ -f "$SERIAL" ] && [ "$(stat -c %s "$SERIAL")" -gt "$SERIAL_LIMIT" ]; then
+      case_fail "runaway serial output (over $SERIAL_LIMIT bytes) before '$stop'"
       break
     fi
     now=$(date +%s%N)
@@ -90,13 +98,24 @@ serial_text() {
 case_expect() {
   local from=0 line regex
   for regex in "$@"; do
-    line=$(serial_text | tail -n +$(( from + 1 )) | grep -nE -m1 "$regex" | cut -d: -f1 || true)
+    line=$(serial_text | tail -n +$(( from + 1 )) | grep -anE -m1 "$regex" | cut -d: -f1 || true)
     if [ -z "$line" ]; then
       case_fail "expected a serial line matching '$regex'$([ "$from" -gt 0 ] && echo " after line $from")"
       return
     fi
     from=$(( from + line ))
   done
+}
+
+# setup CMD... — a step that prepares a case (disk image, build); its failure fails
+# the case with the command's output, instead of ending the script under set -e.
+# Use as: setup cmd args || return 0
+setup() {
+  local out
+  if ! out=$("$@" 2>&1); then
+    case_fail "setup step failed: $*: $(tail -n 3 <<<"$out")"
+    return 1
+  fi
 }
 
 case_fail() {
@@ -113,8 +132,8 @@ case_end() {
   fi
   media_failures=$(( media_failures + 1 ))
   echo "FAIL  $CASE (${case_secs}s): $case_why"
-  echo "----- last serial lines ($SERIAL):"
-  serial_text | tail -n 25
+  echo "----- last serial lines ($SERIAL), cut to 200 columns:"
+  serial_text | tail -n 25 | cut -c1-200
   if [ -s "$CASE_DIR/emulator.log" ]; then
     echo "----- emulator output ($CASE_DIR/emulator.log):"
     tail -n 10 "$CASE_DIR/emulator.log"
@@ -140,7 +159,7 @@ media_summary() {
 
 # case_reject REGEX — no serial line may match REGEX.
 case_reject() {
-  if serial_text | grep -E "$1" >/dev/null; then
+  if serial_text | grep -aE "$1" >/dev/null; then
     case_fail "unexpected serial line matching '$1'"
   fi
 }

@@ -14,8 +14,9 @@ out=${2:?usage: mkefi.sh ELF OUT.efi}
 elf_abs=$(cd "$(dirname "$elf")" && pwd)/$(basename "$elf")
 case $elf_abs in *\"*|*\\*) echo "mkefi: unusable path for incbin: $elf_abs" >&2; exit 1;; esac
 
-# -P: "name type value size"; only a defined symbol counts.
-start64=$(nm -P --defined-only "$elf" | awk '$1 == "_start64" { print $3; exit }')
+# -P: "name type value size"; only a defined symbol counts. awk reads to the end
+# (no early exit) so nm never dies of SIGPIPE under pipefail.
+start64=$(nm -P --defined-only "$elf" | awk '$1 == "_start64" && !found { print $3; found = 1 }')
 if [ -z "$start64" ]; then
   echo "mkefi: $elf has no _start64 symbol (docs/native-abi.md: the 64-bit entry the EFI loader jumps to); is it stripped?" >&2
   exit 1

@@ -17,11 +17,16 @@ import {
   type InstantiateOutcome,
   type PrintEvent,
 } from "./engine.ts";
-import { NativeCompiler } from "./native-compiler.ts";
+import { type NativeCompileResult } from "./native-compiler.ts";
 import { formatCall, formatGet, parseResponse } from "./protocol.ts";
 import { trapName } from "./traps.ts";
 import { type NumType, type WasmValue } from "./values.ts";
 import { type ModuleInfo, readModuleInfo } from "./wasm-info.ts";
+
+/** What the engine needs of a compiler: native-compiler.ts's NativeCompiler, or a test double. */
+export interface ExecutableCompiler {
+  compile(bytes: Uint8Array, origin: string): Promise<NativeCompileResult>;
+}
 
 export interface NativeOptions {
   /** Deadline for one command's reply (instantiation included). */
@@ -33,7 +38,7 @@ export class NativeEngine implements Engine {
   readonly supportsLinking = false;
 
   constructor(
-    private readonly compiler: NativeCompiler,
+    private readonly compiler: ExecutableCompiler,
     private readonly options: NativeOptions = { callTimeoutMs: 30_000 },
   ) {}
 

@@ -54,14 +54,14 @@ export const enum Vec {
 
 /** Whether the exception `vector` pushes an error code (Table 6-1: 8, 10–14, 17, 21). */
 export function exceptionHasErrorCode(vector: u32): bool {
-  return vector == Vec.DF || (vector >= Vec.TS && vector <= Vec.PF) || vector == Vec.AC || vector == Vec.CP;
+  return vector == Vec.DF || (vector >= <u32>Vec.TS && vector <= <u32>Vec.PF) || vector == Vec.AC || vector == Vec.CP;
 }
 
 /** Exception classes for the double-fault rules (SDM Vol 3A §6.15, Table 6-4). */
 export const enum ExcClass { BENIGN = 0, CONTRIBUTORY = 1, PAGE_FAULT = 2, DOUBLE_FAULT = 3 }
 
 export function exceptionClass(vector: u32): ExcClass {
-  if (vector == Vec.DE || (vector >= Vec.TS && vector <= Vec.GP) || vector == Vec.CP) return ExcClass.CONTRIBUTORY;
+  if (vector == Vec.DE || (vector >= <u32>Vec.TS && vector <= <u32>Vec.GP) || vector == Vec.CP) return ExcClass.CONTRIBUTORY;
   if (vector == Vec.PF || vector == Vec.VE) return ExcClass.PAGE_FAULT;
   if (vector == Vec.DF) return ExcClass.DOUBLE_FAULT;
   return ExcClass.BENIGN;

@@ -145,7 +145,7 @@ export function msrEmulatedWrite(state: usize, msr: u32, slot: u32, value: u64, 
   }
   if (slot == MsrSlot.MTRR_DEF_TYPE) {
     if (!mtrrDefTypeValid(value)) return MsrWrite.GP;
-  } else if (slot >= MsrSlot.MTRR_FIX_FIRST && slot < MsrSlot.MTRR_VAR_FIRST) {
+  } else if (slot >= <u32>MsrSlot.MTRR_FIX_FIRST && slot < <u32>MsrSlot.MTRR_VAR_FIRST) {
     if (!mtrrFixedValid(value)) return MsrWrite.GP;
   } else if (msr >= MSR_MTRR_PHYSBASE0 && msr <= MSR_MTRR_PHYSMASK7) {
     const isMask = ((msr - MSR_MTRR_PHYSBASE0) & 1) != 0;

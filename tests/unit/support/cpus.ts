@@ -37,6 +37,10 @@ export const MSR = {
   EXIT: 0x483,
   ENTRY: 0x484,
   MISC: 0x485,
+  CR0_FIXED0: 0x486,
+  CR0_FIXED1: 0x487,
+  CR4_FIXED0: 0x488,
+  CR4_FIXED1: 0x489,
   PROCBASED2: 0x48b,
   EPT_VPID_CAP: 0x48c,
   TRUE_PINBASED: 0x48d,
@@ -60,6 +64,8 @@ export interface VmxMsrDump {
   trueProcbased: bigint;
   trueExit: bigint;
   trueEntry: bigint;
+  /** IA32_VMX_CR4_FIXED1 (msr-dumps.txt); CR0_FIXED0/1 and CR4_FIXED0 are the same on every model. */
+  cr4Fixed1: bigint;
 }
 
 export const SKYLAKE_X_VMX: VmxMsrDump = {
@@ -76,6 +82,7 @@ export const SKYLAKE_X_VMX: VmxMsrDump = {
   trueProcbased: 0xf7f9fffe04006172n,
   trueExit: 0x007fffff00036dfbn,
   trueEntry: 0x0000ffff000011fbn,
+  cr4Fixed1: 0x00000000003727ffn,
 };
 
 export const LYNNFIELD_VMX: VmxMsrDump = {
@@ -92,6 +99,7 @@ export const LYNNFIELD_VMX: VmxMsrDump = {
   trueProcbased: 0xf7f9fffe04006172n,
   trueExit: 0x007fffff00036dfbn,
   trueEntry: 0x0000ffff000011fbn,
+  cr4Fixed1: 0x00000000000067ffn,
 };
 
 export const PENRYN_VMX: VmxMsrDump = {
@@ -109,6 +117,7 @@ export const PENRYN_VMX: VmxMsrDump = {
   trueProcbased: 0xf7f9fffe04006172n,
   trueExit: 0x0003ffff00036dfbn,
   trueEntry: 0x00003fff000011fbn,
+  cr4Fixed1: 0x00000000000067ffn,
 };
 
 /** The MSR map of a CPU with this VMX dump. */
@@ -121,6 +130,10 @@ export function vmxMsrs(d: VmxMsrDump): Map<number, bigint> {
     [MSR.EXIT, d.exit],
     [MSR.ENTRY, d.entry],
     [MSR.MISC, d.misc],
+    [MSR.CR0_FIXED0, 0x80000021n],
+    [MSR.CR0_FIXED1, 0xffffffffn],
+    [MSR.CR4_FIXED0, 0x2000n],
+    [MSR.CR4_FIXED1, d.cr4Fixed1],
     [MSR.PROCBASED2, d.procbased2],
     [MSR.TRUE_PINBASED, d.truePinbased],
     [MSR.TRUE_PROCBASED, d.trueProcbased],

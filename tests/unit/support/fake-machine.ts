@@ -5,14 +5,21 @@
 
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
+import { FakeVmx } from "./fake-vmx.ts";
 
 /** The unit tests' build of the core (mk/core.mk: build/vmm-test.wasm). */
 export const TEST_WASM = resolve(import.meta.dirname, "../../../build/vmm-test.wasm");
 /** The image's build (build/vmm.wasm): shape checks only, its memory is not exported. */
 export const CORE_WASM = resolve(import.meta.dirname, "../../../build/vmm.wasm");
 
-/** 32 MiB = the 512 pages the boot stub gives the core (__ts2n_mem_pages). */
-const MEMORY_PAGES = 512;
+/**
+ * 64 MiB of fake RAM: the image below 4 MiB (image_end), the wasm data and heap at 16–32 MiB, and
+ * room for the frame allocator to hand out guest RAM, VMCSs and EPT tables around it (a memory map
+ * must not report usable RAM beyond 64 MiB when a test boots as far as creating VMs).
+ */
+const MEMORY_PAGES = 1024;
+/** Where hw_guest_images points when a test gives no table: a zero count. */
+export const EMPTY_GUEST_TABLE = 0x3ff000;
 const COM1 = 0x3f8;
 const LSR_THRE = 0x20;
 const LSR_TEMT = 0x40;
@@ -32,10 +39,14 @@ export interface MachineSpec {
   msrs: ReadonlyMap<number, bigint>;
   /** LSR reads that report "busy" after each byte written (0 = an infinitely fast UART). */
   uartBusyReads?: number;
+  /** Address of the guest-image table hw_guest_images returns (default: EMPTY_GUEST_TABLE). */
+  guestImages?: number;
 }
 
 export class FakeMachine {
   readonly memory = new WebAssembly.Memory({ initial: MEMORY_PAGES, maximum: MEMORY_PAGES });
+  /** Declared before `imports`, whose initializer spreads its intrinsics. */
+  readonly vmx = new FakeVmx(() => this.view());
   /** Every port write, in order. */
   readonly portWrites: { port: number; value: number }[] = [];
   readonly msrReads: number[] = [];
@@ -55,7 +66,14 @@ export class FakeMachine {
   private thrFree = true;
   private drained = true;
 
-  constructor(private readonly spec: MachineSpec) {}
+  /** MSRs as WRMSR leaves them (starts as the spec's map). */
+  readonly msrs: Map<number, bigint>;
+  readonly msrWrites: [number, bigint][] = [];
+
+  constructor(private readonly spec: MachineSpec) {
+    this.msrs = new Map(spec.msrs);
+    this.vmx.revisionId = Number((spec.msrs.get(0x480) ?? 0n) & 0x7fffffffn); // IA32_VMX_BASIC[30:0]
+  }
 
   /** What the core printed on COM1. */
   get console(): string {
@@ -103,17 +121,19 @@ export class FakeMachine {
         throw new Error(`hw_rdmsr(${(msr >>> 0).toString(16)}): the core must use hw_rdmsr_safe`);
       },
       rdmsr_safe: (msr: number, out: number): number => this.rdmsrSafe(msr >>> 0, out >>> 0),
-      wrmsr: (): void => {
-        throw new Error("hw_wrmsr: not expected");
+      wrmsr: (msr: number, value: bigint): void => {
+        if (!this.msrs.has(msr >>> 0)) throw new Error(`hw_wrmsr(${(msr >>> 0).toString(16)}): #GP`);
+        this.msrWrites.push([msr >>> 0, BigInt.asUintN(64, value)]);
+        this.msrs.set(msr >>> 0, BigInt.asUintN(64, value));
       },
-      read_cr0: (): bigint => 0x80000011n,
+      read_cr0: (): bigint => this.vmx.cr0,
       read_cr3: (): bigint => 0x1000n,
-      read_cr4: (): bigint => 0x20n,
-      write_cr0: (): void => {
-        throw new Error("hw_write_cr0: not expected");
+      read_cr4: (): bigint => this.vmx.cr4,
+      write_cr0: (v: bigint): void => {
+        this.vmx.cr0 = BigInt.asUintN(64, v);
       },
-      write_cr4: (): void => {
-        throw new Error("hw_write_cr4: not expected");
+      write_cr4: (v: bigint): void => {
+        this.vmx.cr4 = BigInt.asUintN(64, v);
       },
       rdtsc: (): bigint => 0n,
       pause: (): void => {},
@@ -124,8 +144,14 @@ export class FakeMachine {
       },
       cpu_index: (): number => 0,
       image_end: (): bigint => 0x400000n,
+      guest_images: (): bigint => BigInt(this.spec.guestImages ?? EMPTY_GUEST_TABLE),
+      ...this.vmxImports(),
     },
   };
+
+  private vmxImports(): FakeVmx["imports"] {
+    return this.vmx.imports;
+  }
 
   private cpuid(leaf: number, _subleaf: number, out: number): void {
     const r = this.spec.cpuid.get(leaf) ?? [0, 0, 0, 0];
@@ -135,7 +161,7 @@ export class FakeMachine {
 
   private rdmsrSafe(msr: number, out: number): number {
     this.msrReads.push(msr);
-    const value = this.spec.msrs.get(msr);
+    const value = this.msrs.get(msr);
     if (value === undefined) return 0; // #GP
     this.view().setBigUint64(out, value, true);
     return 1;

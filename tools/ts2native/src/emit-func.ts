@@ -17,6 +17,7 @@ import type { Allocation } from "./regalloc.ts";
 import type { Module, NumType, ValType } from "./module.ts";
 import { fitsS32, hex64, imm, reg } from "./x86.ts";
 import { opName } from "./opcodes.ts";
+import { parallelMove, type Move } from "./parmove.ts";
 
 export interface SymbolNames {
   func(index: number): string;
@@ -69,25 +70,38 @@ export function emitFunction(m: Module, fn: LoweredFunc, alloc: Allocation, sym:
   }
   for (const r of alloc.saved) ctx.ins(`push ${r}`);
   if (frame) ctx.ins(`sub rsp, ${frame}`);
+  // parameters: register arrivals move home in parallel (a home may be another's arrival
+  // register), then stack arrivals are loaded (their homes are not arrival registers of live ones)
+  const moves: Move[] = [];
   layout.params.forEach((p, idx) => {
     const l = alloc.locs[idx]!;
-    if (l.k === "none") return;
+    if (l.k === "none" || p.k !== "reg") return;
+    moves.push({ t: asNum(type.params[idx]!), dst: l.k === "reg" ? l.reg : ctx.slotMem(l.index), src: { k: "reg", reg: p.reg } });
+  });
+  parallelMove(ctx, moves);
+  layout.params.forEach((p, idx) => {
+    const l = alloc.locs[idx]!;
+    if (l.k === "none" || p.k !== "stack") return;
     const t = asNum(type.params[idx]!);
-    if (p.k === "reg") ctx.fromReg(idx, p.reg, t);
-    else {
-      const float = t === "f32" || t === "f64";
-      const src = `[rsp+${incoming + 8 * p.slot}]`;
-      if (float) {
-        ctx.ins(`movsd xmm15, ${src}`);
-        ctx.fromReg(idx, "xmm15", t);
-      } else {
-        ctx.ins(`mov rax, ${src}`);
-        ctx.fromReg(idx, "rax", t);
-      }
+    const float = t === "f32" || t === "f64";
+    const src = `[rsp+${incoming + 8 * p.slot}]`;
+    if (float) {
+      ctx.ins(`movsd xmm15, ${src}`);
+      ctx.fromReg(idx, "xmm15", t);
+    } else {
+      ctx.ins(`mov rax, ${src}`);
+      ctx.fromReg(idx, "rax", t);
     }
   });
 
-  for (const i of fn.insts) {
+  fn.insts.forEach((i, n) => {
+    const saves = alloc.saves.get(n) ?? [];
+    for (const sv of saves) ctx.ins(sv.float ? `movsd ${ctx.slotMem(sv.slot)}, ${sv.reg}` : `mov ${ctx.slotMem(sv.slot)}, ${sv.reg}`);
+    emitInst(i);
+    for (const sv of saves) ctx.ins(sv.float ? `movsd ${sv.reg}, ${ctx.slotMem(sv.slot)}` : `mov ${sv.reg}, ${ctx.slotMem(sv.slot)}`);
+  });
+
+  function emitInst(i: Inst): void {
     switch (i.k) {
       case "label": ctx.label(`.L${i.id}`); break;
       case "jmp": ctx.ins(`jmp .L${i.target}`); break;
@@ -257,42 +271,45 @@ function emitCall(m: Module, ctx: FnCtx, i: Inst & { k: "call" }, sym: SymbolNam
   if (i.callee.k === "indirect") {
     // Table entries are 16 bytes {code pointer, canonical type id}; null has pointer 0
     // (call_indirect, §4.4.8: out of range -> trap 6, null -> 7, signature mismatch -> 8).
-    ctx.intToReg(i.callee.idx, "rax", 32);
-    ctx.ins(`cmp rax, [rel ${sym.tableSize(i.callee.table)}]`);
+    // The target stays in r11, which the argument moves below do not touch.
+    ctx.intToReg(i.callee.idx, "r11", 32);
+    ctx.ins(`cmp r11, [rel ${sym.tableSize(i.callee.table)}]`);
     ctx.ins(`jae ${ctx.trap(6)}`);
-    ctx.ins("shl rax, 4");
-    ctx.ins(`lea r10, [rel ${sym.table(i.callee.table)}]`);
-    ctx.ins("add r10, rax");
-    ctx.ins("mov rax, [r10]");
-    ctx.ins("test rax, rax");
+    ctx.ins("shl r11, 4");
+    ctx.ins(`lea rax, [rel ${sym.table(i.callee.table)}]`);
+    ctx.ins("add rax, r11");
+    ctx.ins("mov r11, [rax]");
+    ctx.ins("test r11, r11");
     ctx.ins(`jz ${ctx.trap(7)}`);
-    ctx.ins(`cmp dword [r10+8], ${sym.typeId(typeIndex)}`);
+    ctx.ins(`cmp dword [rax+8], ${sym.typeId(typeIndex)}`);
     ctx.ins(`jne ${ctx.trap(8)}`);
-    ctx.ins("mov r10, rax");
   }
+  // Stack arguments first (they only read homes), then register arguments as one parallel move
+  // (an argument may live in another argument's register).
+  const moves: Move[] = [];
   i.args.forEach((a, k) => {
     const pt = asNum(t.params[k]!);
-    const float = pt === "f32" || pt === "f64";
     const loc = layout.params[k]!;
     if (loc.k === "reg") {
-      if (float) ctx.floatToReg(a, loc.reg, pt);
-      else ctx.intToReg(a, loc.reg, widthOf(pt));
+      moves.push({ t: pt, dst: loc.reg, src: { k: "opnd", o: a } });
+      return;
+    }
+    const float = pt === "f32" || pt === "f64";
+    const mem = `[rsp+${8 * loc.slot}]`;
+    if (a.k === "c" && fitsS32(a.bits)) ctx.ins(`mov qword ${mem}, ${imm(a.bits, 64)}`);
+    else if (a.k === "c") {
+      ctx.ins(`mov rax, ${hex64(a.bits)}`);
+      ctx.ins(`mov ${mem}, rax`);
+    } else if (float) {
+      ctx.floatToReg(a, "xmm15", pt);
+      ctx.ins(`movsd ${mem}, xmm15`);
     } else {
-      const mem = `[rsp+${8 * loc.slot}]`;
-      if (a.k === "c" && fitsS32(a.bits)) ctx.ins(`mov qword ${mem}, ${imm(a.bits, 64)}`);
-      else if (a.k === "c") {
-        ctx.ins(`mov rax, ${hex64(a.bits)}`);
-        ctx.ins(`mov ${mem}, rax`);
-      } else if (float) {
-        ctx.floatToReg(a, "xmm15", pt);
-        ctx.ins(`movsd ${mem}, xmm15`);
-      } else {
-        ctx.intToReg(a, "rax", widthOf(pt));
-        ctx.ins(`mov ${mem}, rax`);
-      }
+      ctx.intToReg(a, "rax", widthOf(pt));
+      ctx.ins(`mov ${mem}, rax`);
     }
   });
-  if (i.callee.k === "indirect") ctx.ins("call r10");
+  parallelMove(ctx, moves);
+  if (i.callee.k === "indirect") ctx.ins("call r11");
   else ctx.ins(`call ${sym.func(i.callee.index)}`);
   i.results.forEach((v, k) => {
     const rt = asNum(t.results[k]!);

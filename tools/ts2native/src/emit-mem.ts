@@ -7,6 +7,7 @@
 import { widthOf, type FnCtx } from "./emit-ctx.ts";
 import type { Inst, Opnd } from "./ir.ts";
 import { ATOMIC_OPS, MEM_OPS } from "./opcodes.ts";
+import { loadI32s } from "./parmove.ts";
 import { fitsS32, imm, reg, sizeWord } from "./x86.ts";
 
 export const TRAP_UNALIGNED_ATOMIC = 12;
@@ -99,9 +100,7 @@ function checkRange(ctx: FnCtx, r64: string, limit = "r11", code = 5): void {
 
 /** memory.copy (§4.4.7.11): bounds of both ranges checked first; overlapping ranges copy backward. */
 export function emitMemCopy(ctx: FnCtx, i: Inst & { k: "memcopy" }): void {
-  ctx.intToReg(i.d, "rdi", 32);
-  ctx.intToReg(i.s, "rsi", 32);
-  ctx.intToReg(i.n, "rdx", 32);
+  loadI32s(ctx, [[i.d, "rdi"], [i.s, "rsi"], [i.n, "rdx"]]);
   memBytes(ctx);
   checkRange(ctx, "rdi");
   checkRange(ctx, "rsi");
@@ -129,11 +128,10 @@ export function emitMemCopy(ctx: FnCtx, i: Inst & { k: "memcopy" }): void {
 
 /** memory.fill (§4.4.7.10). */
 export function emitMemFill(ctx: FnCtx, i: Inst & { k: "memfill" }): void {
-  ctx.intToReg(i.d, "rdi", 32);
-  ctx.intToReg(i.n, "rdx", 32);
+  loadI32s(ctx, [[i.d, "rdi"], [i.n, "rdx"], [i.v, "rcx"]]);
   memBytes(ctx);
   checkRange(ctx, "rdi");
-  ctx.intToReg(i.v, "rax", 32);
+  ctx.ins("mov eax, ecx");
   ctx.ins("mov rcx, rdx");
   ctx.ins("add rdi, r15");
   ctx.ins("rep stosb");
@@ -141,9 +139,7 @@ export function emitMemFill(ctx: FnCtx, i: Inst & { k: "memfill" }): void {
 
 /** memory.init (§4.4.7.12): segment bytes live in .rodata, the current length in .data (0 once dropped). */
 export function emitMemInit(ctx: FnCtx, i: Inst & { k: "meminit" }): void {
-  ctx.intToReg(i.d, "rdi", 32);
-  ctx.intToReg(i.s, "rsi", 32);
-  ctx.intToReg(i.n, "rdx", 32);
+  loadI32s(ctx, [[i.d, "rdi"], [i.s, "rsi"], [i.n, "rdx"]]);
   memBytes(ctx);
   checkRange(ctx, "rdi");
   ctx.ins(`mov r11, [rel __ts2n_dlen${i.seg}]`);

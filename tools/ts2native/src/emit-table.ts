@@ -6,6 +6,7 @@
 import type { FnCtx } from "./emit-ctx.ts";
 import type { SymbolNames } from "./emit-func.ts";
 import type { Inst } from "./ir.ts";
+import { loadI32s } from "./parmove.ts";
 
 /** Traps with code 10 unless r64 + rdx <= the qword at `limit`. */
 function check(ctx: FnCtx, r64: string, limit: string): void {
@@ -15,9 +16,7 @@ function check(ctx: FnCtx, r64: string, limit: string): void {
 }
 
 export function emitTableInit(ctx: FnCtx, i: Inst & { k: "tableinit" }, sym: SymbolNames): void {
-  ctx.intToReg(i.d, "rdi", 32);
-  ctx.intToReg(i.s, "rsi", 32);
-  ctx.intToReg(i.n, "rdx", 32);
+  loadI32s(ctx, [[i.d, "rdi"], [i.s, "rsi"], [i.n, "rdx"]]);
   check(ctx, "rdi", `[rel ${sym.tableSize(i.table)}]`);
   check(ctx, "rsi", `[rel __ts2n_elen${i.seg}]`);
   ctx.ins("mov rcx, rdx");
@@ -37,9 +36,7 @@ export function emitElemDrop(ctx: FnCtx, i: Inst & { k: "elemdrop" }): void {
 
 /** table.copy: like memory.copy, overlapping ranges within one table copy backward. */
 export function emitTableCopy(ctx: FnCtx, i: Inst & { k: "tablecopy" }, sym: SymbolNames): void {
-  ctx.intToReg(i.d, "rdi", 32);
-  ctx.intToReg(i.s, "rsi", 32);
-  ctx.intToReg(i.n, "rdx", 32);
+  loadI32s(ctx, [[i.d, "rdi"], [i.s, "rsi"], [i.n, "rdx"]]);
   check(ctx, "rdi", `[rel ${sym.tableSize(i.dst)}]`);
   check(ctx, "rsi", `[rel ${sym.tableSize(i.src)}]`);
   const fwd = ctx.local();

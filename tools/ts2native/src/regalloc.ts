@@ -1,65 +1,159 @@
-// Register allocation for one lowered function.
+// Register allocation for one lowered function: linear scan over live intervals (Poletto &
+// Sarkar, "Linear Scan Register Allocation", TOPLAS 1999), one home per interval (no splitting).
 //
-// Current strategy (simple, correct; see README "Register allocation"): every vreg gets one home
-// for the whole function, by priority (use count weighted by loop depth). Functions that call out
-// (clobbersCallerSaved) allocate only callee-saved registers (rbx rbp r12-r14), so nothing needs
-// saving around calls; leaf functions also use the caller-saved rsi rdi r8-r10 and xmm0-xmm13,
-// with parameters pinned to the registers they arrive in. rax rcx rdx r11 xmm14 xmm15 are the
-// emitter's scratch registers, r15 is the memory base. A liveness-based allocator can replace
-// this module without touching lowering or emission: its output is the Allocation below.
+// - Intervals come from liveness.ts (the hull of the live positions of each vreg).
+// - Integer registers: caller-saved rsi rdi r8 r9 r10 and callee-saved rbx r12 r13 r14 rbp;
+//   floats: xmm0-xmm13 (all caller-saved in System V). rax rcx rdx r11 xmm14 xmm15 are the
+//   emitter's scratch registers and r15 is the memory base (README "Register usage").
+// - A value live across a call or a helper sequence (memory.grow, bulk memory/table ops: both
+//   clobber caller-saved registers) prefers a callee-saved register; when none is free it takes a
+//   caller-saved one that the emitter stores into a frame slot before each such instruction and
+//   reloads after it (`saves`). Floats always do that: System V has no callee-saved xmm registers.
+// - Values not live across calls prefer caller-saved registers (no push/pop in the prologue).
+// - Parameters prefer the register they arrive in; the prologue moves them home in parallel.
+// - When no register is free, the interval with the smallest weight (uses weighted 8x per loop
+//   level) among the current one and the active ones that could give up a suitable register goes
+//   to a frame slot; frame slots are reused once their interval has ended.
 
-import { INT_ARG_REGS, callLayout } from "./callconv.ts";
+import { callLayout } from "./callconv.ts";
 import type { LoweredFunc } from "./ir.ts";
+import { liveIntervals, type Clobber, type Interval } from "./liveness.ts";
 import type { FuncType } from "./module.ts";
 
 export type Loc = { k: "reg"; reg: string } | { k: "slot"; index: number } | { k: "none" };
+
+/** A caller-saved register whose value lives across a call: stored before it, reloaded after. */
+export interface Save {
+  reg: string;
+  slot: number;
+  float: boolean;
+}
 
 export interface Allocation {
   locs: Loc[];
   numSlots: number;
   /** callee-saved registers the function uses (to push/pop) */
   saved: string[];
+  /** per instruction index (calls and helper sequences): the registers to save around it */
+  saves: Map<number, Save[]>;
 }
 
 export const CALLEE_SAVED = ["rbx", "r12", "r13", "r14", "rbp"];
-const LEAF_INT = ["rsi", "rdi", "r8", "r9", "r10"];
-const LEAF_FLOAT = Array.from({ length: 14 }, (_, i) => `xmm${i}`);
+const CALLER_SAVED_INT = ["rsi", "rdi", "r8", "r9", "r10"];
+const FLOAT_REGS = Array.from({ length: 14 }, (_, i) => `xmm${i}`);
+const CALLEE_SET = new Set(CALLEE_SAVED);
+
+/**
+ * Positions of the clobbering instructions an interval is live across (sorted clobbers): live
+ * before and after, and not written by the instruction (a result is not saved around its call).
+ */
+function crossed(iv: Interval, clobbers: Clobber[]): number[] {
+  let lo = 0;
+  let hi = clobbers.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (clobbers[mid]!.pos <= iv.start) lo = mid + 1;
+    else hi = mid;
+  }
+  const out: number[] = [];
+  for (let k = lo; k < clobbers.length && clobbers[k]!.pos < iv.end; k++) {
+    if (!clobbers[k]!.defs.includes(iv.v)) out.push(clobbers[k]!.pos);
+  }
+  return out;
+}
 
 export function allocate(fn: LoweredFunc, type: FuncType): Allocation {
   const locs: Loc[] = fn.vregs.map(() => ({ k: "none" }));
-  const leaf = !fn.clobbersCallerSaved;
-  const intPool = leaf ? [...LEAF_INT, ...CALLEE_SAVED] : [...CALLEE_SAVED];
-  const floatPool = leaf ? [...LEAF_FLOAT] : [];
-  if (leaf) {
-    // Pin parameters to their arrival registers when those are allocatable.
-    const layout = callLayout(type);
-    layout.params.forEach((p, i) => {
-      if (p.k !== "reg") return;
-      const pool = (INT_ARG_REGS as readonly string[]).includes(p.reg) ? intPool : floatPool;
-      const at = pool.indexOf(p.reg);
-      if (at >= 0 && fn.vregs[i]!.weight > 0) {
-        pool.splice(at, 1);
-        locs[i] = { k: "reg", reg: p.reg };
-      }
-    });
-    // Arrival registers of parameters that were not pinned stay out of the pools, so that the
-    // prologue's moves never overwrite a parameter not yet moved.
-    layout.params.forEach((p, i) => {
-      if (p.k !== "reg" || locs[i]!.k === "reg" || fn.vregs[i]!.weight === 0) return;
-      for (const pool of [intPool, floatPool]) {
-        const at = pool.indexOf(p.reg);
-        if (at >= 0) pool.splice(at, 1);
-      }
-    });
-  }
-  const order = fn.vregs.map((_, i) => i).filter((i) => locs[i]!.k === "none" && fn.vregs[i]!.weight > 0);
-  order.sort((a, b) => fn.vregs[b]!.weight - fn.vregs[a]!.weight || a - b);
+  const { intervals, clobbers } = liveIntervals(fn);
+  intervals.sort((a, b) => a.start - b.start || a.v - b.v);
+  const hint = new Map<number, string>();
+  callLayout(type).params.forEach((p, i) => {
+    if (p.k === "reg") hint.set(i, p.reg);
+  });
+
+  const weight = (iv: Interval): number => fn.vregs[iv.v]!.weight;
+  const free = new Set<string>([...CALLER_SAVED_INT, ...CALLEE_SAVED, ...FLOAT_REGS]);
+  /** intervals holding a register */
+  let active: { iv: Interval; reg: string }[] = [];
+  /** intervals holding a frame slot (as home or as save area), to recycle slots */
+  let inSlots: { iv: Interval; slot: number }[] = [];
+  const freeSlots: number[] = [];
   let numSlots = 0;
-  for (const v of order) {
-    const pool = fn.vregs[v]!.cls === "int" ? intPool : floatPool;
-    const reg = pool.shift();
-    locs[v] = reg !== undefined ? { k: "reg", reg } : { k: "slot", index: numSlots++ };
+  const usedCallee = new Set<string>();
+  const saveSlot = new Map<number, number>();
+
+  // A displaced interval started earlier than the current one, so it may overlap intervals whose
+  // slots were recycled since: it takes a fresh slot.
+  const newSlot = (iv: Interval, fresh: boolean): number => {
+    const slot = freeSlots.length && !fresh ? freeSlots.pop()! : numSlots++;
+    inSlots.push({ iv, slot });
+    return slot;
+  };
+  const toSlot = (iv: Interval, fresh = false): void => {
+    locs[iv.v] = { k: "slot", index: newSlot(iv, fresh) };
+    saveSlot.delete(iv.v);
+  };
+  const take = (iv: Interval, reg: string, crosses: boolean): void => {
+    free.delete(reg);
+    locs[iv.v] = { k: "reg", reg };
+    if (CALLEE_SET.has(reg)) usedCallee.add(reg);
+    else if (crosses) saveSlot.set(iv.v, newSlot(iv, false));
+    active.push({ iv, reg });
+  };
+
+  for (const iv of intervals) {
+    // expire what ended before this interval starts
+    active = active.filter((a) => {
+      if (a.iv.end < iv.start) {
+        free.add(a.reg);
+        return false;
+      }
+      return true;
+    });
+    inSlots = inSlots.filter((s) => {
+      if (s.iv.end < iv.start) {
+        freeSlots.push(s.slot);
+        return false;
+      }
+      return true;
+    });
+    const float = fn.vregs[iv.v]!.cls === "float";
+    const crosses = crossed(iv, clobbers).length > 0;
+    // live across calls: callee-saved first, else a caller-saved register saved around the calls
+    const candidates = float ? FLOAT_REGS : crosses ? [...CALLEE_SAVED, ...CALLER_SAVED_INT] : [...CALLER_SAVED_INT, ...CALLEE_SAVED];
+    const h = hint.get(iv.v);
+    let reg = h !== undefined && !crosses && free.has(h) ? h : candidates.find((r) => free.has(r));
+    if (reg !== undefined) {
+      take(iv, reg, crosses);
+      continue;
+    }
+    // no register: spill the lightest of this interval and the active ones of its class
+    let victim = -1;
+    for (let k = 0; k < active.length; k++) {
+      const a = active[k]!;
+      if (!candidates.includes(a.reg)) continue;
+      if (victim < 0 || weight(a.iv) < weight(active[victim]!.iv)) victim = k;
+    }
+    if (victim >= 0 && weight(active[victim]!.iv) < weight(iv)) {
+      const a = active.splice(victim, 1)[0]!;
+      reg = a.reg;
+      free.add(reg);
+      toSlot(a.iv, true);
+      take(iv, reg, crosses);
+    } else toSlot(iv);
   }
-  const used = new Set(locs.flatMap((l) => (l.k === "reg" ? [l.reg] : [])));
-  return { locs, numSlots, saved: CALLEE_SAVED.filter((r) => used.has(r)) };
+
+  const saves = new Map<number, Save[]>();
+  for (const iv of intervals) {
+    const slot = saveSlot.get(iv.v);
+    const l = locs[iv.v]!;
+    if (slot === undefined || l.k !== "reg") continue;
+    for (const pos of crossed(iv, clobbers)) {
+      const at = pos >> 1;
+      let list = saves.get(at);
+      if (!list) saves.set(at, (list = []));
+      list.push({ reg: l.reg, slot, float: fn.vregs[iv.v]!.cls === "float" });
+    }
+  }
+  return { locs, numSlots, saved: CALLEE_SAVED.filter((r) => usedCallee.has(r)), saves };
 }

@@ -1,0 +1,74 @@
+// Event injection against the VMCS: after every VM exit the IDT-vectoring information is kept
+// for re-injection (SDM Vol 3C §27.2.4), before every VM entry the decision of inject.ts is
+// written to the VM-entry interruption fields (§24.8.3) and the interrupt-/NMI-window exiting
+// controls are set or cleared (§24.6.2, §25.2). The VMCS of `vcpu` must be current.
+//
+// Both are idempotent within one exit, so a handler may call eventsBeforeEntry itself (to make
+// an injection it just queued take effect) and the run loop may call it again before the entry.
+
+import { hw_cpu_index } from "../../hw";
+import { VCpu } from "../../vmx/vcpu";
+import { vmread32, vmreadNat, vmwrite32 } from "../../vmx/vmcs-access";
+import { Vmcs32Ctl, Vmcs32Guest, Vmcs32Ro, VmcsNatGuest } from "../../vmx/vmcs/fields";
+import { PROC_INTERRUPT_WINDOW_EXITING, PROC_NMI_WINDOW_EXITING } from "../../vmx/vmcs/controls";
+import { vmxControls } from "../../vmx/vmx-cpu";
+import { intrValid, INTR_VALID } from "./interruption";
+import { eventsPending, recordVectoring } from "./pending";
+import { EntryAction, decideEntry } from "./inject";
+import { exitsVcpuReady, extEvents, extDecision } from "../exits/vcpu-ext";
+
+const CR0_PE: u64 = 1;
+
+/** After a VM exit: remember an event whose delivery the exit interrupted (§27.2.4). */
+export function eventsAfterExit(vcpu: VCpu): void {
+  if (!exitsVcpuReady(vcpu)) return;
+  recordVectoring(extEvents(vcpu), vmread32(Vmcs32Ro.IDT_VECTORING_INFO),
+    vmread32(Vmcs32Ro.IDT_VECTORING_ERROR_CODE), vmread32(Vmcs32Ro.EXIT_INSTRUCTION_LENGTH));
+}
+
+/** Sets or clears `bit` of the primary processor-based controls (one VMWRITE only on a change). */
+function setProcBit(bit: u32, on: bool): void {
+  const proc = vmread32(Vmcs32Ctl.PROC_BASED_CONTROLS);
+  const want = on ? proc | bit : proc & ~bit;
+  if (want != proc) vmwrite32(Vmcs32Ctl.PROC_BASED_CONTROLS, want);
+}
+
+/**
+ * Before a VM entry: injects the next event, or asks for the window exit that lets it in later.
+ * Returns false when the pending events amount to a triple fault (the caller stops the VM).
+ */
+export function eventsBeforeEntry(vcpu: VCpu): bool {
+  if (!exitsVcpuReady(vcpu)) return true;
+  const ev = extEvents(vcpu);
+  const dynamic = vmxControls(hw_cpu_index()).procDynamic;
+  if (!eventsPending(ev)) {
+    setProcBit(PROC_INTERRUPT_WINDOW_EXITING, false);
+    if ((dynamic & PROC_NMI_WINDOW_EXITING) != 0) setProcBit(PROC_NMI_WINDOW_EXITING, false);
+    return true;
+  }
+  // Something is already being injected in this entry (by an earlier call, or a handler that wrote
+  // the field itself): keep it; what waits gets a window exit.
+  if (intrValid(vmread32(Vmcs32Ctl.ENTRY_INTERRUPTION_INFO))) {
+    if ((ev.irq & INTR_VALID) != 0 || intrValid(ev.reinject)) setProcBit(PROC_INTERRUPT_WINDOW_EXITING, true);
+    if (ev.nmi != 0 && (dynamic & PROC_NMI_WINDOW_EXITING) != 0) setProcBit(PROC_NMI_WINDOW_EXITING, true);
+    return true;
+  }
+  const d = extDecision(vcpu);
+  const intr = vmread32(Vmcs32Guest.INTERRUPTIBILITY_STATE);
+  const action = decideEntry(ev, vmreadNat(VmcsNatGuest.RFLAGS), intr, vmread32(Vmcs32Guest.ACTIVITY_STATE),
+    (vmreadNat(VmcsNatGuest.CR0) & CR0_PE) != 0, d);
+  if (action == EntryAction.TRIPLE_FAULT) return false;
+  if (action == EntryAction.INJECT) {
+    vmwrite32(Vmcs32Ctl.ENTRY_EXCEPTION_ERROR_CODE, d.error);
+    vmwrite32(Vmcs32Ctl.ENTRY_INSTRUCTION_LENGTH, d.length);
+    vmwrite32(Vmcs32Ctl.ENTRY_INTERRUPTION_INFO, d.info);
+    if (d.interruptibility != intr) vmwrite32(Vmcs32Guest.INTERRUPTIBILITY_STATE, d.interruptibility);
+    if (d.wake != 0) vmwrite32(Vmcs32Guest.ACTIVITY_STATE, 0);
+  }
+  setProcBit(PROC_INTERRUPT_WINDOW_EXITING, d.irqWindow != 0);
+  // Without NMI-window exiting (an optional control) a blocked NMI waits for the next exit of any
+  // kind; the interrupt window would not do: it opens while NMIs are still blocked, and would exit
+  // on every entry until the guest's IRET.
+  if ((dynamic & PROC_NMI_WINDOW_EXITING) != 0) setProcBit(PROC_NMI_WINDOW_EXITING, d.nmiWindow != 0);
+  return true;
+}

@@ -1,0 +1,165 @@
+// The run loop on one physical CPU: pick a vCPU (src/sched/policy.ts), make its VMCS current,
+// arm the VMX-preemption timer for its slice, then `hw_vmrun → dispatch the exit → hw_vmrun`
+// until the handler yields, the slice ends or the VM stops. A VM that fails its entry, trips an
+// unhandled exit or misbehaves is stopped alone; the loop goes on with the others. When no vCPU
+// can run any more, a summary line per VM is printed and the loop returns.
+
+import { hw_vmrun, hw_cpu_index } from "../hw";
+import { VCpu } from "../vmx/vcpu";
+import { vmread32, vmreadNat, vmwrite32 } from "../vmx/vmcs-access";
+import { Vmcs32Ro, Vmcs32Guest, VmcsNatRo } from "../vmx/vmcs/fields";
+import { EXIT_REASON_COUNT, basicExitReason, isEntryFailure, exitReasonName, ExitReason } from "../vmx/exit-reasons";
+import { vmInstructionErrorText, vmFailText, entryFailureText, guestStateQualText } from "../vmx/entry-failure";
+import { vmxCpu, vmxLoadVmcs } from "../vmx/vmx-cpu";
+import { VCpuState } from "../sched/state";
+import { pickNext, preemptionTimerValue, PICK_NONE } from "../sched/policy";
+import { ExitAction } from "./exits/action";
+import { exitTable, callExitHandler } from "./dispatch";
+import { print, printDec, printHex, println } from "./console/print";
+import { Vm, VmState, vmOf, vmCount, vmAt, vmCountExit, vmExitCount, stopVmBegin, stopVmEnd, printVmPrefix, vmConsoleFlush } from "./vm";
+import { vcpuAt, vcpuCount } from "./vm-setup";
+import { eventsBeforeEntry } from "./events/apply";
+
+const MAX_STATES: u32 = 8;
+const STATES: usize = memory.data(<i32>(MAX_STATES * 4), 16);
+
+/** Copies every vCPU's state into the policy's array. */
+function snapshotStates(n: u32): void {
+  for (let i: u32 = 0; i < n; i++) store<u32>(STATES + (<usize>i << 2), vcpuAt(i).state);
+}
+
+/** hw_vmrun returned 1 or 2: VMLAUNCH/VMRESUME itself failed (§30.4). */
+function stopOnVmFail(vcpu: VCpu, status: u32): void {
+  stopVmBegin(vmOf(vcpu));
+  print(vcpu.launched != 0 ? "VMRESUME failed: " : "VMLAUNCH failed: ");
+  print(vmFailText(status));
+  if (status == 2) {
+    const err = vmread32(Vmcs32Ro.VM_INSTRUCTION_ERROR);
+    print(", VM-instruction error ");
+    printDec(err);
+    print(" (");
+    print(vmInstructionErrorText(err));
+    print(")");
+  }
+  stopVmEnd(vcpu);
+}
+
+/** An exit with EXIT_REASON bit 31: the guest-state/MSR-load checks failed (§26.8, §27.8). */
+function stopOnEntryFailure(vcpu: VCpu): void {
+  const basic = basicExitReason(vcpu.exitReason);
+  const qual = vmreadNat(VmcsNatRo.EXIT_QUALIFICATION);
+  stopVmBegin(vmOf(vcpu));
+  print(entryFailureText(basic));
+  print(" (exit reason ");
+  printDec(basic);
+  if (basic == ExitReason.ENTRY_FAIL_GUEST_STATE) {
+    print(": ");
+    print(guestStateQualText(qual));
+  } else if (basic == ExitReason.ENTRY_FAIL_MSR_LOADING) {
+    print(": MSR-load entry ");
+    printDec(qual);
+  }
+  print(")");
+  stopVmEnd(vcpu);
+}
+
+/**
+ * Runs `vcpu` (its VMCS current) until it yields or stops. The preemption timer was armed by
+ * the caller; with "save VMX-preemption timer value" (an exit control) the remaining count
+ * carries across the exits of the slice, otherwise every entry restarts it (§26.5.1, §27.3.2) and
+ * a slice lasts until the next exit that yields.
+ */
+function runVcpu(vcpu: VCpu): void {
+  const table = exitTable();
+  const vm = vmOf(vcpu);
+  while (true) {
+    // Pending events (exceptions a handler raised, re-injection after an interrupted delivery)
+    // go into the VM-entry interruption fields, or open a window exit (src/vmm/events/apply.ts).
+    if (!eventsBeforeEntry(vcpu)) { stopVmBegin(vm); print("triple fault (an event could not be delivered)"); stopVmEnd(vcpu); return; }
+    const status = hw_vmrun(vcpu.regs(), vcpu.launched);
+    if (status != 0) { stopOnVmFail(vcpu, status); return; }
+    vcpu.launched = 1;
+    const reason = vcpu.exitReason; // stored by hw_vmrun
+    vcpu.exitCount++;
+    if (isEntryFailure(reason)) { vmCountExit(vm, basicExitReason(reason)); stopOnEntryFailure(vcpu); return; }
+    const basic = basicExitReason(reason);
+    vmCountExit(vm, basic);
+    const slot = table.slotOf(basic);
+    if (slot == 0) {
+      stopVmBegin(vm);
+      print("no handler for exit reason ");
+      printDec(basic);
+      print(" (");
+      print(exitReasonName(basic));
+      print(")");
+      stopVmEnd(vcpu);
+      return;
+    }
+    const action = callExitHandler(slot, vcpu);
+    if (action == ExitAction.Resume && vm.state == VmState.RUNNING && vcpu.state == VCpuState.RUNNABLE) continue;
+    if (action == ExitAction.Stop && vm.state != VmState.STOPPED) {
+      stopVmBegin(vm);
+      print("handler for exit reason ");
+      printDec(basic);
+      print(" returned Stop");
+      stopVmEnd(vcpu);
+    }
+    return;
+  }
+}
+
+/** `[NAME] exits: total N, cpuid N, io N, …` — every reason with a non-zero count. */
+function printSummary(vm: Vm): void {
+  vmConsoleFlush(vm);
+  printVmPrefix(vm);
+  print("exits: total ");
+  printDec(vm.exitsTotal);
+  for (let r: u32 = 0; r < EXIT_REASON_COUNT; r++) {
+    const n = vmExitCount(vm, r);
+    if (n == 0) continue;
+    print(", ");
+    print(exitReasonName(r));
+    print(" ");
+    printDec(n);
+  }
+  println("");
+}
+
+/** Round-robin until no vCPU is runnable; then the per-VM summary. */
+export function runAll(): void {
+  const cpu = hw_cpu_index();
+  const rate = vmxCpu(cpu).timerRate;
+  const n = vcpuCount() < MAX_STATES ? vcpuCount() : MAX_STATES;
+  let last = PICK_NONE;
+  while (true) {
+    snapshotStates(n);
+    const i = pickNext(STATES, n, last);
+    if (i == PICK_NONE) break;
+    last = i;
+    const vcpu = vcpuAt(i);
+    const st = vmxLoadVmcs(cpu, vcpu.vmcsPa);
+    if (st != 0) {
+      printVmPrefix(vmOf(vcpu));
+      println("stopped: VMPTRLD of its VMCS failed");
+      vmOf(vcpu).state = VmState.STOPPED;
+      vcpu.state = VCpuState.DONE;
+      continue;
+    }
+    vmwrite32(Vmcs32Guest.PREEMPTION_TIMER_VALUE, preemptionTimerValue(vcpu.sliceTicks, rate));
+    runVcpu(vcpu);
+  }
+  // Whatever is still HALTED waits for an interrupt nothing can send: say so, then summarize.
+  for (let i: u32 = 0; i < n; i++) {
+    const vcpu = vcpuAt(i);
+    if (vcpu.state == VCpuState.HALTED) {
+      const vm = vmOf(vcpu);
+      vmConsoleFlush(vm);
+      printVmPrefix(vm);
+      println("halted with interrupts enabled; no device can wake it");
+      vm.state = VmState.HALTED;
+      vcpu.state = VCpuState.DONE;
+    }
+  }
+  println("VMs: all stopped");
+  for (let v: u32 = 0; v < vmCount(); v++) printSummary(vmAt(v));
+}

@@ -1,0 +1,164 @@
+// A fake VMX behind the core's VMX intrinsics (src/hw.ts), for running vmm_main's whole VT-x path in
+// Node: VMXON checks CR4.VMXE and the revision id like the CPU (SDM Vol 3C §30.3 VMXON: #UD without
+// CR4.VMXE, VMfailInvalid with a wrong revision id), each VMCS is a map from field encoding to value,
+// and hw_vmrun hands the VM exit to a scripted guest: a function that, given the entered vCPU,
+// returns what the "CPU" does next (an exit with its reason and information fields, or a VMfail).
+
+/** VMCS field encodings the fake and the tests touch (SDM Vol 3C Appendix B). */
+export const F = {
+  VPID: 0x0000,
+  EPT_POINTER: 0x201a,
+  VM_INSTRUCTION_ERROR: 0x4400,
+  EXIT_REASON: 0x4402,
+  EXIT_INTERRUPTION_INFO: 0x4404,
+  EXIT_INSTRUCTION_LENGTH: 0x440c,
+  PREEMPTION_TIMER_VALUE: 0x482e,
+  CS_AR: 0x4816,
+  SS_AR: 0x4818,
+  ENTRY_CONTROLS: 0x4012,
+  ENTRY_INTERRUPTION_INFO: 0x4016,
+  EXIT_QUALIFICATION: 0x6400,
+  GUEST_CR0: 0x6800,
+  GUEST_CR4: 0x6804,
+  GUEST_RSP: 0x681c,
+  GUEST_RIP: 0x681e,
+  GUEST_RFLAGS: 0x6820,
+  HOST_GS_BASE: 0x6c08,
+} as const;
+
+const CR4_VMXE = 1n << 13n;
+/** Register block slots (docs/native-abi.md "VM entry/exit"). */
+export const REG = { RAX: 0, RCX: 1, RDX: 2, RBX: 3, RBP: 5, RSI: 6, RDI: 7 } as const;
+
+/** What the scripted guest does on an entry. */
+export type GuestStep =
+  | { exit: number; qual?: bigint; length?: number; intrInfo?: number }
+  | { vmfail: 1 | 2; error?: number };
+
+/** The entered vCPU as the script sees it. */
+export interface Entered {
+  /** VMCS physical address: one per vCPU, so it names the guest. */
+  vmcs: number;
+  launched: boolean;
+  /** Index of this entry for this VMCS (0 = first). */
+  entry: number;
+  reg(n: number): bigint;
+  setReg(n: number, v: bigint): void;
+  field(f: number): bigint;
+  setField(f: number, v: bigint): void;
+}
+
+export type GuestScript = (e: Entered) => GuestStep;
+
+export class FakeVmx {
+  cr0 = 0x80000011n;
+  cr4 = 0x20n;
+  on = false;
+  current = 0;
+  readonly vmcs = new Map<number, Map<number, bigint>>();
+  readonly launchedSet = new Set<number>();
+  readonly entries = new Map<number, number>();
+  /** The order in which VMCSs were entered (the scheduler's decisions). */
+  readonly entryLog: number[] = [];
+  readonly inveptCalls: [number, bigint][] = [];
+  /** Stop runaway loops: a scripted guest that never ends fails the test instead of hanging. */
+  maxEntries = 10000;
+  script: GuestScript = () => ({ exit: 12 }); // HLT with IF = 0: every guest halts at once
+
+  /** IA32_VMX_BASIC[30:0] of the fake CPU (the machine sets it from its MSRs). */
+  revisionId = 0;
+
+  constructor(private readonly view: () => DataView) {}
+
+  private fields(): Map<number, bigint> {
+    const m = this.vmcs.get(this.current);
+    if (m === undefined) throw new Error("VMREAD/VMWRITE without a current VMCS");
+    return m;
+  }
+
+  private revisionOk(pa: number): boolean {
+    return (this.view().getUint32(pa, true) & 0x7fffffff) === this.revisionId;
+  }
+
+  readonly imports = {
+    vmxon: (pa: bigint): number => {
+      if ((this.cr4 & CR4_VMXE) === 0n) throw new Error("VMXON with CR4.VMXE = 0: #UD");
+      if (this.on) return 2;
+      if (!this.revisionOk(Number(pa))) return 1;
+      this.on = true;
+      return 0;
+    },
+    vmxoff: (): number => {
+      this.on = false;
+      return 0;
+    },
+    vmclear: (pa: bigint): number => {
+      if (!this.on) throw new Error("VMCLEAR outside VMX operation");
+      this.vmcs.set(Number(pa), new Map());
+      this.launchedSet.delete(Number(pa));
+      return 0;
+    },
+    vmptrld: (pa: bigint): number => {
+      const p = Number(pa);
+      if (!this.revisionOk(p)) return 2;
+      if (!this.vmcs.has(p)) this.vmcs.set(p, new Map());
+      this.current = p;
+      return 0;
+    },
+    vmread: (field: number): bigint => this.fields().get(field >>> 0) ?? 0n,
+    vmwrite: (field: number, value: bigint): number => {
+      this.fields().set(field >>> 0, BigInt.asUintN(64, value));
+      return 0;
+    },
+    invept: (type: number, eptp: bigint): number => {
+      this.inveptCalls.push([type, eptp]);
+      return 0;
+    },
+    invvpid: (): number => 0,
+    host_state: (out: number): void => {
+      const v = this.view();
+      [0x08, 0x10, 0x10, 0x10, 0, 0, 0x20].forEach((sel, i) => v.setUint16(out + 2 * i, sel, true));
+      v.setBigUint64(out + 48, 0x200000n, true); // GS base: a per-CPU block
+      v.setBigUint64(out + 56, this.cr0, true);
+      v.setBigUint64(out + 64, 0x1000n, true);
+      v.setBigUint64(out + 72, this.cr4, true);
+    },
+    xgetbv: (): bigint => 3n,
+    xsetbv: (): void => {},
+    vmrun: (regs: number, launched: number): number => this.run(regs >>> 0, launched !== 0),
+  };
+
+  private run(regs: number, launched: boolean): number {
+    if (this.entryLog.length >= this.maxEntries) throw new Error(`more than ${this.maxEntries} VM entries`);
+    const pa = this.current;
+    const f = this.fields();
+    if (launched !== this.launchedSet.has(pa)) {
+      f.set(F.VM_INSTRUCTION_ERROR, launched ? 5n : 4n); // VMRESUME non-launched / VMLAUNCH non-clear
+      return 2;
+    }
+    const n = this.entries.get(pa) ?? 0;
+    this.entries.set(pa, n + 1);
+    this.entryLog.push(pa);
+    const v = this.view();
+    const step = this.script({
+      vmcs: pa,
+      launched,
+      entry: n,
+      reg: (i) => v.getBigUint64(regs + 8 * i, true),
+      setReg: (i, x) => v.setBigUint64(regs + 8 * i, BigInt.asUintN(64, x), true),
+      field: (x) => f.get(x) ?? 0n,
+      setField: (x, y) => f.set(x, BigInt.asUintN(64, y)),
+    });
+    if ("vmfail" in step) {
+      if (step.vmfail === 2) f.set(F.VM_INSTRUCTION_ERROR, BigInt(step.error ?? 0));
+      return step.vmfail;
+    }
+    this.launchedSet.add(pa);
+    f.set(F.EXIT_REASON, BigInt(step.exit >>> 0));
+    v.setUint32(regs + 180, step.exit >>> 0, true); // hw_vmrun stores EXIT_REASON in VCpu.exitReason
+    f.set(F.EXIT_QUALIFICATION, step.qual ?? 0n);
+    f.set(F.EXIT_INSTRUCTION_LENGTH, BigInt(step.length ?? 0));
+    f.set(F.EXIT_INTERRUPTION_INFO, BigInt(step.intrInfo ?? 0));
+    return 0;
+  }
+}

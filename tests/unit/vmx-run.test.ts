@@ -1,0 +1,233 @@
+// vmm_main's VT-x path on the fake machine (support/fake-vmx.ts): VM creation from guest images,
+// the guest start state in the VMCS, the run loop and scheduler, the core exit handlers
+// (CPUID, HLT, VMCALL, triple fault, preemption timer) and containment: a VM that fails its entry,
+// takes an exit nobody handles or faults is stopped with a message and a dump while the others
+// run on. Each scenario scripts what the "CPU" does at every VM entry.
+
+import { describe, expect, it } from "vitest";
+import { FakeMachine, runVmmMain } from "./support/fake-machine.ts";
+import { F, REG, type Entered, type GuestStep } from "./support/fake-vmx.ts";
+import { skylakeX } from "./support/cpus.ts";
+import { MB1_MAGIC, mb1Info, mb1Mmap, type Range } from "./support/multiboot.ts";
+
+/** The fake machine's RAM: 64 MiB, usable from 1 MiB (the core reserves below the image end, 4 MiB). */
+const RAM_64M: Range[] = [
+  { base: 0x0n, length: 0x9fc00n, type: 1 },
+  { base: 0x100000n, length: 0x3f00000n, type: 1 },
+];
+const INFO = 0x9000;
+const MMAP = 0x9100;
+const TABLE = 0x300000;
+const EXIT = { CPUID: 10, HLT: 12, VMCALL: 18, TRIPLE_FAULT: 2, PREEMPT: 52, GETSEC: 11 } as const;
+
+interface Image {
+  name: string;
+  mode?: 16 | 64;
+  /** Bytes after the 32-byte header (at guest-physical 0x8020). */
+  body?: Buffer;
+  header?: Buffer;
+}
+
+/** A TSG1 header (docs/guest-protocol.md): magic, mode, entry 0x8020, cr3, rsp. */
+function header(mode: 16 | 64, cr3 = 0n): Buffer {
+  const h = Buffer.alloc(32);
+  h.writeUInt32LE(0x31475354, 0);
+  h.writeUInt32LE(mode, 4);
+  h.writeBigUInt64LE(0x8020n, 8);
+  h.writeBigUInt64LE(cr3, 16);
+  h.writeBigUInt64LE(0x7000n, 24);
+  return h;
+}
+
+/** Lays out the guest-image table of hw_guest_images and the images themselves below 4 MiB. */
+function machine(images: Image[]): FakeMachine {
+  const m = new FakeMachine({ ...skylakeX(), guestImages: TABLE });
+  const mem = new Uint8Array(m.memory.buffer);
+  const v = m.view();
+  mem.set(mb1Info({ flags: 1 << 6, mmapLength: RAM_64M.length * 24, mmapAddr: MMAP }), INFO);
+  mem.set(mb1Mmap(RAM_64M), MMAP);
+  v.setBigUint64(TABLE, BigInt(images.length), true);
+  let data = TABLE + 0x1000;
+  images.forEach((img, i) => {
+    const name = data;
+    mem.set(Buffer.from(img.name + "\0", "latin1"), name);
+    data += 0x100;
+    const bytes = Buffer.concat([img.header ?? header(img.mode ?? 16, img.mode === 64 ? 0x9000n : 0n), img.body ?? Buffer.alloc(16)]);
+    mem.set(bytes, data);
+    v.setBigUint64(TABLE + 8 + 24 * i, BigInt(name), true);
+    v.setBigUint64(TABLE + 16 + 24 * i, BigInt(data), true);
+    v.setBigUint64(TABLE + 24 + 24 * i, BigInt(bytes.length), true);
+    data += (bytes.length + 0xfff) & ~0xfff;
+  });
+  return m;
+}
+
+/** The VM names in VMCS-creation order: VMCS addresses map to guests by first entry. */
+function run(m: FakeMachine, perGuest: ((e: Entered) => GuestStep)[]): string[] {
+  const order: number[] = [];
+  m.vmx.script = (e) => {
+    if (!order.includes(e.vmcs)) order.push(e.vmcs);
+    const which = [...m.vmx.vmcs.keys()].indexOf(e.vmcs);
+    return perGuest[which]!(e);
+  };
+  runVmmMain(m, MB1_MAGIC, INFO);
+  expect(m.halted).toBe(true);
+  return m.lines.slice(6); // after banner, 2 CPU lines, Memory, VT-x verdict, VMXON
+}
+
+/** A guest that runs `steps` in order, one per entry. */
+const steps = (...s: ((e: Entered) => GuestStep)[]) => (e: Entered): GuestStep => s[Math.min(e.entry, s.length - 1)]!(e);
+const hypercall = (nr: bigint, a0 = 0n, a1 = 0n) => (e: Entered): GuestStep => {
+  e.setReg(REG.RAX, nr);
+  e.setReg(REG.RBX, a0);
+  e.setReg(REG.RCX, a1);
+  return { exit: EXIT.VMCALL, length: 3 };
+};
+const exitCall = (status: bigint) => hypercall(2n, status);
+
+describe("VMs on the fake VMX", () => {
+  it("creates a VM per image with the protocol's start state, runs hypercalls and CPUID, summarizes", () => {
+    const text = Buffer.from("hello, world\n", "latin1");
+    const m = machine([{ name: "g1", body: text }]);
+    let cpuidRegs: bigint[] = [];
+    let startRip = 0n;
+    const lines = run(m, [
+      steps(
+        (e) => {
+          startRip = e.field(F.GUEST_RIP);
+          expect(e.field(F.GUEST_CR0) & 1n).toBe(0n); // real mode: PE = 0 (unrestricted guest)
+          expect(e.field(F.GUEST_RSP)).toBe(0x7000n);
+          expect(e.field(F.VPID)).toBe(1n);
+          expect(e.field(F.PREEMPTION_TIMER_VALUE)).toBeGreaterThan(0n);
+          return hypercall(1n, 0x8020n, BigInt(text.length))(e);
+        },
+        (e) => {
+          expect(e.reg(REG.RAX)).toBe(BigInt(text.length)); // console_write returns the length
+          expect(e.field(F.GUEST_RIP)).toBe(startRip + 3n); // VMCALL skipped
+          e.setReg(REG.RAX, 0n);
+          e.setReg(REG.RCX, 0n);
+          return { exit: EXIT.CPUID, length: 2 };
+        },
+        (e) => {
+          cpuidRegs = [REG.RAX, REG.RBX, REG.RCX, REG.RDX].map((r) => e.reg(r));
+          return hypercall(1n, 0x8020n, 4097n)(e);
+        },
+        (e) => {
+          // too long: EINVAL, as a 32-bit value (CS.L = 0: the low halves count, guest-protocol.md)
+          expect(e.reg(REG.RAX)).toBe(BigInt.asUintN(32, -22n));
+          return hypercall(1n, 0xfeb00000n, 4n)(e);
+        },
+        (e) => {
+          expect(e.reg(REG.RAX)).toBe(BigInt.asUintN(32, -14n)); // the MMIO page is not RAM: EFAULT
+          return hypercall(77n)(e);
+        },
+        (e) => {
+          expect(e.reg(REG.RAX)).toBe(BigInt.asUintN(32, -38n)); // unknown: ENOSYS
+          return exitCall(7n)(e);
+        },
+      ),
+    ]);
+    expect(lines[0]).toMatch(/^\[g1\] created: mode 16, entry 0x8020, RAM 4 MiB at host 0x[0-9a-f]+, EPT tables \d+$/);
+    expect(lines.slice(1)).toEqual([
+      "[g1] hello, world",
+      "[g1] exited with status 7",
+      "VMs: all stopped",
+      "[g1] exits: total 6, cpuid 1, vmcall 5",
+    ]);
+    // CPUID leaf 0 through the policy: the host's vendor, max leaf capped.
+    expect(cpuidRegs[1]).toBe(0x756e6547n); // "Genu"
+  });
+
+  it("an unhandled exit, a triple fault and a failed entry stop only their own VM", () => {
+    const m = machine([{ name: "nohandler" }, { name: "tf" }, { name: "badguest" }, { name: "vmfail" }, { name: "ok" }]);
+    const lines = run(m, [
+      () => ({ exit: EXIT.GETSEC, length: 3 }),
+      () => ({ exit: EXIT.TRIPLE_FAULT }),
+      () => ({ exit: (0x80000000 | 33) >>> 0, qual: 4n }),
+      () => ({ vmfail: 2, error: 7 }),
+      steps((e) => exitCall(0n)(e)),
+    ]);
+    const stops = lines.filter((l) => / stopped: | exited /.test(l));
+    expect(stops).toEqual([
+      "[nohandler] stopped: no handler for exit reason 11 (getsec)",
+      "[tf] stopped: triple fault",
+      "[badguest] stopped: VM-entry failure: invalid guest state (exit reason 33: invalid VMCS link pointer)",
+      "[vmfail] stopped: VMLAUNCH failed: VMfailValid, VM-instruction error 7 (VM entry with invalid control field(s))",
+      "[ok] exited with status 0",
+    ]);
+    // each stop is followed by the register/VMCS dump, prefixed with the VM's name
+    const i = lines.indexOf("[tf] stopped: triple fault");
+    expect(lines[i + 1]).toMatch(/^\[tf\] {3}rip=0x[0-9a-f]{16} rsp=0x0{12}7000 rflags=0x0{15}2 $/);
+    expect(lines).toContain("[nohandler] exits: total 1, getsec 1");
+  });
+
+  it("the preemption timer takes the CPU from a spinning guest: round robin", () => {
+    const m = machine([{ name: "spin" }, { name: "a" }, { name: "b" }]);
+    let spins = 0;
+    const lines = run(m, [
+      (e) => (++spins < 6 ? { exit: EXIT.PREEMPT } : exitCall(1n)(e)),
+      steps(() => ({ exit: EXIT.PREEMPT }), (e) => exitCall(2n)(e)),
+      steps(() => ({ exit: EXIT.PREEMPT }), () => ({ exit: EXIT.PREEMPT }), (e) => exitCall(3n)(e)),
+    ]);
+    const [spin, a, b] = [...m.vmx.vmcs.keys()];
+    // slice by slice: spin a b | spin a b | spin b | spin | spin | spin
+    expect(m.vmx.entryLog).toEqual([spin, a, b, spin, a, b, spin, b, spin, spin, spin]);
+    expect(lines.filter((l) => l.includes("exited"))).toEqual([
+      "[a] exited with status 2",
+      "[b] exited with status 3",
+      "[spin] exited with status 1",
+    ]);
+  });
+
+  it("HLT: with IF = 0 the VM is done; with IF = 1 it waits for an interrupt nothing sends", () => {
+    const m = machine([{ name: "cli" }, { name: "sti" }]);
+    const lines = run(m, [
+      (e) => {
+        e.setField(F.GUEST_RFLAGS, 0x2n);
+        return { exit: EXIT.HLT, length: 1 };
+      },
+      (e) => {
+        e.setField(F.GUEST_RFLAGS, 0x202n);
+        return { exit: EXIT.HLT, length: 1 };
+      },
+    ]);
+    expect(lines.filter((l) => l.includes("halted"))).toEqual([
+      "[cli] halted (HLT with interrupts disabled)",
+      "[sti] halted with interrupts enabled; no device can wake it",
+    ]);
+  });
+
+  it("VMCALL from CPL 3 injects #UD instead of running the hypercall", () => {
+    const m = machine([{ name: "user" }]);
+    let injected = 0n;
+    run(m, [
+      steps(
+        (e) => {
+          e.setField(F.SS_AR, 0xf3n); // DPL 3
+          return hypercall(2n, 9n)(e);
+        },
+        (e) => {
+          injected = e.field(F.ENTRY_INTERRUPTION_INFO);
+          e.setField(F.SS_AR, 0x93n);
+          e.setField(F.ENTRY_INTERRUPTION_INFO, 0n);
+          return exitCall(0n)(e);
+        },
+      ),
+    ]);
+    expect(injected).toBe(0x80000306n); // valid, hardware exception, vector 6
+  });
+
+  it("a bad image header stops that VM before it runs; the others start", () => {
+    const bad = header(16);
+    bad.writeUInt32LE(0x12345678, 0);
+    const huge = header(64, 0x123n); // CR3 not page-aligned
+    const m = machine([{ name: "bad", header: bad }, { name: "cr3", header: huge }, { name: "good" }]);
+    const lines = run(m, [(e) => exitCall(5n)(e)]);
+    expect(lines.slice(0, 2)).toEqual([
+      "[bad] stopped: bad image header: magic is not TSG1",
+      "[cr3] stopped: bad image header: CR3 not a page-aligned PML4 inside guest RAM (or not 0 in mode 16)",
+    ]);
+    expect(lines).toContain("[good] exited with status 5");
+    expect(m.vmx.vmcs.size).toBe(1);
+  });
+});
