@@ -167,8 +167,8 @@ hw_guest_images:
 
 ; ---- hw_vmrun(regs: usize, launched: u32): u32 ------------------------------------------------
 ; Enters the guest of the register block at rdi (VMLAUNCH if esi = 0, else VMRESUME) and returns
-; after its next VM exit: 0 = exited (guest GPRs and CR2 stored in the block, EXIT_REASON in
-; VCpu.exitReason), 1 = VMfailInvalid,
+; after its next VM exit: 0 = exited (guest GPRs and CR2 stored in the block; EXIT_REASON,
+; GUEST_RIP and the instruction length in the VCpu, boot/defs.inc VCPU_*), 1 = VMfailInvalid,
 ; 2 = VMfailValid. The KVM __vmx_vcpu_run design: HOST_RIP is .exit below and HOST_RSP the stack
 ; pointer after the pushes, so an exit lands inside this call with the block's address on top of
 ; the stack. The host's callee-saved registers (r15 = the compiled code's memory base included)
@@ -198,6 +198,13 @@ hw_vmrun:
     je .cr2_ok
     mov cr2, rax
 .cr2_ok:
+    ; The core changed RIP (skipped an instruction): write the cached value back (src/vmx/vcpu.ts).
+    cmp dword [rdi + VCPU_RIP_DIRTY], 0
+    je .rip_ok
+    mov eax, VMCS_GUEST_RIP
+    vmwrite rax, [rdi + VCPU_RIP]
+    mov dword [rdi + VCPU_RIP_DIRTY], 0
+.rip_ok:
     test esi, esi
     jnz .load
     mov eax, VMCS_HOST_RIP              ; first entry of this VMCS: HOST_RIP = .exit
@@ -255,9 +262,16 @@ hw_vmrun:
     pop qword [rdi + 7*8]
     mov rax, cr2
     mov [rdi + VCPU_REG_CR2], rax
-    mov eax, VMCS_EXIT_REASON           ; every exit needs it: read here, saving the core a call
+    ; What (nearly) every exit needs, read here rather than by the core one call at a time:
+    ; EXIT_REASON, GUEST_RIP and the VM-exit instruction length (§27.2.1, §27.2.5).
+    mov eax, VMCS_EXIT_REASON
     vmread rax, rax
     mov [rdi + VCPU_EXIT_REASON], eax
+    mov eax, VMCS_GUEST_RIP
+    vmread [rdi + VCPU_RIP], rax
+    mov eax, VMCS_EXIT_INSN_LEN
+    vmread rax, rax
+    mov [rdi + VCPU_EXIT_INSN_LEN], eax
     xor eax, eax
 .out:
     pop rdi

@@ -10,6 +10,7 @@
 # others can only finish if the VMX-preemption timer takes the CPU back from it.
 
 DEB_PACKAGES += nasm coreutils procps bochs bochsbios vgabios bochs-term ncurses-base
+TEST_TARGETS += test-vmx
 BENCH_TARGETS += bench-exits
 
 GUESTS ?= spin rm16 pm32 lm64 oob triple hostile bench

@@ -10,7 +10,8 @@ import { vmread32, vmreadNat, vmwrite32 } from "../vmx/vmcs-access";
 import { Vmcs32Guest, Vmcs32Ro, Vmcs32Ctl, VmcsNatGuest, VmcsNatCtl } from "../vmx/vmcs/fields";
 import { ExitReason } from "../vmx/exit-reasons";
 import { VCpuState } from "../sched/state";
-import { exitsCpuidInit, vcpuCpuid } from "./exits/cpuid-view";
+import { exitsCpuidInit, exitsHostCpuid, vcpuCpuid } from "./exits/cpuid-view";
+import { guestMaxBasic, guestMaxExt, CPUID_HV_BASE } from "./policy/cpuid";
 import { ExitAction } from "./exits/action";
 import { ExitTable } from "./dispatch";
 import { print, printDec, println } from "./console/print";
@@ -53,6 +54,23 @@ const CPUID_CACHE: usize = memory.data(<i32>(MAX_CACHED_VCPUS * CPUID_CACHE_WAYS
   edx: u32;
 }
 
+let maxBasicLeaf: u32 = 0;
+let maxExtLeaf: u32 = 0;
+
+/**
+ * Whether the answer for `leaf` depends on ECX (SDM Vol 2A CPUID, Table 3-8: leaves 04H, 07H, 0BH,
+ * 0DH and 1FH have subleaves). A leaf above the highest basic/extended leaf answers as the highest
+ * basic leaf (Table 3-8 note, as the policy does), which may itself have subleaves. The
+ * hypervisor leaves (40000000H…) have none. For every other leaf ECX is ignored, so the cache key
+ * uses subleaf 0 and a guest that leaves garbage in ECX still hits.
+ */
+function subleafMatters(leaf: u32): bool {
+  if (leaf >= CPUID_HV_BASE && leaf < 0x80000000) return false;
+  let eff = leaf;
+  if ((leaf < 0x80000000 && leaf > maxBasicLeaf) || (leaf >= 0x80000000 && leaf > maxExtLeaf)) eff = maxBasicLeaf;
+  return eff == 4 || eff == 7 || eff == 0xB || eff == 0xD || eff == 0x1F;
+}
+
 /** The slot for (vpid, leaf, subleaf). Invariant: the index stays inside CPUID_CACHE (both mod'ed). */
 @inline function cpuidSlot(vpid: u32, leaf: u32, subleaf: u32): CpuidCacheEntry {
   const way = (leaf ^ (leaf >> 28) ^ (subleaf << 1)) & (CPUID_CACHE_WAYS - 1);
@@ -79,6 +97,8 @@ function guestCr4View(): u64 {
 /** Takes the host CPUID snapshot the policy derives guest values from (boot CPU, once). */
 export function coreExitsInit(): void {
   exitsCpuidInit();
+  maxBasicLeaf = guestMaxBasic(exitsHostCpuid());
+  maxExtLeaf = guestMaxExt(exitsHostCpuid());
   memory.fill(CPUID_CACHE, 0, <usize>(MAX_CACHED_VCPUS * CPUID_CACHE_WAYS * CPUID_ENTRY));
 }
 
@@ -88,12 +108,15 @@ export function coreExitsInit(): void {
  */
 function onCpuid(vcpu: VCpu): ExitAction {
   const leaf = <u32>vcpu.rax;
-  const subleaf = <u32>vcpu.rcx;
-  const cr4 = guestCr4View();
+  const subleaf = subleafMatters(leaf) ? <u32>vcpu.rcx : 0;
+  // Keyed on the raw GUEST_CR4 (one VMREAD): the policy reads only CR4.OSXSAVE and CR4.PKE
+  // (Table 3-8: 01H ECX[27], 07H ECX[4]), which are guest-owned (never in CR4_FIXED0/1, so never
+  // in the guest/host mask), so the guest's view of them is the raw field's.
+  const cr4 = vmreadNat(VmcsNatGuest.CR4);
   const xcr0 = vcpu.xcr0 == 0 ? 1 : vcpu.xcr0; // x87 is always enabled (XCR0 bit 0, Vol 1 §13.3)
   const c = cpuidSlot(vcpu.vpid, leaf, subleaf);
   if (c.valid == 0 || c.leaf != leaf || c.subleaf != subleaf || c.cr4 != cr4 || c.xcr0 != xcr0) {
-    const out = vcpuCpuid(vcpu, hw_cpu_index(), leaf, subleaf, cr4, xcr0);
+    const out = vcpuCpuid(vcpu, hw_cpu_index(), leaf, subleaf, guestCr4View(), xcr0);
     c.leaf = leaf;
     c.subleaf = subleaf;
     c.cr4 = cr4;

@@ -20,7 +20,7 @@ function line(vm: Vm): void { putChar(0x0a); printVmPrefix(vm); print("  "); }
 export function dumpVcpu(vcpu: VCpu, vm: Vm): void {
   printVmPrefix(vm);
   print("  ");
-  reg("rip", vmreadNat(VmcsNatGuest.RIP));
+  reg("rip", vcpu.rip());
   reg("rsp", vmreadNat(VmcsNatGuest.RSP));
   reg("rflags", vmreadNat(VmcsNatGuest.RFLAGS));
   line(vm);

@@ -19,6 +19,8 @@ import { print, printDec, printHex, println } from "./console/print";
 import { Vm, VmState, vmOf, vmCount, vmAt, vmCountExit, vmExitCount, stopVmBegin, stopVmEnd, printVmPrefix, vmConsoleFlush } from "./vm";
 import { vcpuAt, vcpuCount } from "./vm-setup";
 import { eventsBeforeEntry } from "./events/apply";
+import { eventsPending } from "./events/pending";
+import { exitsVcpuReady, extEvents } from "./exits/vcpu-ext";
 
 const MAX_STATES: u32 = 8;
 const STATES: usize = memory.data(<i32>(MAX_STATES * 4), 16);
@@ -75,7 +77,14 @@ function runVcpu(vcpu: VCpu): void {
   while (true) {
     // Pending events (exceptions a handler raised, re-injection after an interrupted delivery)
     // go into the VM-entry interruption fields, or open a window exit (src/vmm/events/apply.ts).
-    if (!eventsBeforeEntry(vcpu)) { stopVmBegin(vm); print("triple fault (an event could not be delivered)"); stopVmEnd(vcpu); return; }
+    // With nothing pending there is nothing to decide: a window exit is only ever requested for a
+    // pending event, and the window handler itself re-runs the decision that closes it.
+    if (exitsVcpuReady(vcpu) && eventsPending(extEvents(vcpu)) && !eventsBeforeEntry(vcpu)) {
+      stopVmBegin(vm);
+      print("triple fault (an event could not be delivered)");
+      stopVmEnd(vcpu);
+      return;
+    }
     const status = hw_vmrun(vcpu.regs(), vcpu.launched);
     if (status != 0) { stopOnVmFail(vcpu, status); return; }
     vcpu.launched = 1;

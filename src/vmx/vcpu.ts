@@ -11,15 +11,19 @@
 //   q 0      1      2      3      4      5 … 15     16     17      18
 //   byte 160 vmcsPa (u64)   168 state (u32)   172 launched (u32)   176 vpid (u32)
 //   byte 180 exitReason (u32, full EXIT_REASON of the last exit)   184 exitCount (u64)
-//   byte 192 sliceTicks (u64)   200 … 255 reserved
+//   byte 192 sliceTicks (u64)   200 ripCache (u64)   208 exitInsnLen (u32)   212 ripDirty (u32)
+//   byte 216 … 255 reserved
 //
 // Slot 4 (rsp) is unused: the guest's RSP lives in the VMCS (GUEST_RSP), so gpr(4)/setGpr(4)
 // go there. hostRsp is owned by hw_vmrun: the HOST_RSP value last written into this vCPU's VMCS,
 // so the VMWRITE is skipped when the run loop's stack depth has not changed (KVM does the same);
-// hw_vmrun also stores EXIT_REASON at byte 180. Both offsets are boot/defs.inc's VCPU_*.
+// hw_vmrun also stores EXIT_REASON (180), GUEST_RIP (200) and the exit instruction length (208)
+// at every exit, and VMWRITEs GUEST_RIP from 200 before an entry when ripDirty (212) is set: RIP
+// is read and changed through rip()/setRip()/advanceRip() only, never by a direct VMWRITE, so
+// skipping an instruction costs no VMX instruction in the core. Offsets: boot/defs.inc VCPU_*.
 
-import { VmcsNatGuest, Vmcs32Ro } from "./vmcs/fields";
-import { vmread32, vmreadNat, vmwriteNat } from "./vmcs-access";
+import { VmcsNatGuest } from "./vmcs/fields";
+import { vmreadNat, vmwriteNat } from "./vmcs-access";
 
 export { vmread16, vmread32, vmread64, vmreadNat, vmwrite16, vmwrite32, vmwrite64, vmwriteNat } from "./vmcs-access";
 
@@ -70,6 +74,12 @@ export const enum Gpr { RAX = 0, RCX = 1, RDX = 2, RBX = 3, RSP = 4, RBP = 5, RS
   exitCount: u64;
   /** Length of this vCPU's time slice in TSC ticks (src/sched/policy.ts). */
   sliceTicks: u64;
+  /** GUEST_RIP as of the last exit, plus the core's changes (written back by hw_vmrun). */
+  ripCache: u64;
+  /** VM-exit instruction length of the last exit (§27.2.5; meaningful for instruction exits). */
+  exitInsnLen: u32;
+  /** Non-zero: ripCache differs from the VMCS; hw_vmrun VMWRITEs it before the next entry. */
+  ripDirty: u32;
 
   /** Register block address: what hw_vmrun takes. */
   @inline regs(): usize { return changetype<usize>(this); }
@@ -89,16 +99,15 @@ export const enum Gpr { RAX = 0, RCX = 1, RDX = 2, RBX = 3, RSP = 4, RBP = 5, RS
     if (r == Gpr.RSP) { vmwriteNat(VmcsNatGuest.RSP, v); return; }
     store<u64>(changetype<usize>(this) + (<usize>r << 3), v);
   }
-  /** Guest RIP (current VMCS). */
-  @inline rip(): u64 { return vmreadNat(VmcsNatGuest.RIP); }
-  @inline setRip(v: u64): void { vmwriteNat(VmcsNatGuest.RIP, v); }
+  /** Guest RIP (as of the last exit, with the core's changes). */
+  @inline rip(): u64 { return this.ripCache; }
+  /** Sets guest RIP; reaches the VMCS at the next entry. */
+  @inline setRip(v: u64): void { this.ripCache = v; this.ripDirty = 1; }
   /**
-   * Skips the instruction that caused the exit: RIP += VM-exit instruction length (SDM §27.2.4,
+   * Skips the instruction that caused the exit: RIP += VM-exit instruction length (SDM §27.2.5,
    * valid for the instruction-caused exits this is used on: CPUID, HLT, VMCALL, I/O, RDMSR, …).
    */
-  @inline advanceRip(): void {
-    vmwriteNat(VmcsNatGuest.RIP, vmreadNat(VmcsNatGuest.RIP) + <u64>vmread32(Vmcs32Ro.EXIT_INSTRUCTION_LENGTH));
-  }
+  @inline advanceRip(): void { this.setRip(this.ripCache + <u64>this.exitInsnLen); }
   /** Basic exit reason of the last exit (bits 15:0). */
   @inline basicExitReason(): u32 { return this.exitReason & 0xFFFF; }
 }

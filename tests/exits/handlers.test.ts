@@ -273,6 +273,8 @@ describe("XSETBV, WBINVD, event windows", () => {
     w.exit(R.XSETBV);
     expect(w.xsetbvLog).toEqual([7n]);
     expect(w.reg(17)).toBe(7n);
+    // CR4.OSXSAVE was set around the XSETBV only
+    expect(w.cr4Log).toEqual([0x2020n | (1n << 18n), 0x2020n]);
     w.setReg(RCX, 1);
     w.exit(R.XSETBV);
     expect(w.get(F.ENTRY_INFO) & 0xffn).toBe(13n);

@@ -51,6 +51,9 @@ export class World {
   msrs = new Map<number, bigint>();
   wrmsrLog: [number, bigint][] = [];
   xsetbvLog: bigint[] = [];
+  /** The host's CR4 (VMXE on, OSXSAVE off, as the boot stub leaves it) and every write to it. */
+  hostCr4 = 0x2020n;
+  cr4Log: bigint[] = [];
   console = "";
   cpuid = new Map<string, [number, number, number, number]>();
   private ex: Record<string, unknown>;
@@ -78,8 +81,12 @@ export class World {
         return 1;
       },
       wrmsr: (msr: number, v: bigint): void => { self.wrmsrLog.push([msr >>> 0, BigInt.asUintN(64, v)]); },
-      read_cr4: (): bigint => 1n << 18n,
-      xsetbv: (_i: number, v: bigint): void => { self.xsetbvLog.push(BigInt.asUintN(64, v)); },
+      read_cr4: (): bigint => self.hostCr4,
+      write_cr4: (v: bigint): void => { self.hostCr4 = BigInt.asUintN(64, v); self.cr4Log.push(self.hostCr4); },
+      xsetbv: (_i: number, v: bigint): void => {
+        if ((self.hostCr4 & (1n << 18n)) === 0n) throw new Error("XSETBV with CR4.OSXSAVE clear: #UD");
+        self.xsetbvLog.push(BigInt.asUintN(64, v));
+      },
       invvpid: (): number => 0,
       pause: (): void => {},
       outb: (port: number, v: number): void => { if (port === 0x3f8) self.console += String.fromCharCode(v); },
@@ -114,7 +121,20 @@ export class World {
     this.bytes.set(b, HOST_RAM + gpa);
   }
   peek(gpa: number, n: number): number[] { return [...this.bytes.subarray(HOST_RAM + gpa, HOST_RAM + gpa + n)]; }
-  exit(reason: number): number { return this.u32("hxExit", reason, VCPU); }
+  /**
+   * One VM exit as hw_vmrun delivers it (src/vmx/vcpu.ts): GUEST_RIP and the VM-exit instruction
+   * length are copied into the vCPU block (ripCache at 200, exitInsnLen at 208) before the
+   * handler runs; a RIP the core changed (ripDirty at 212) is written back to the VMCS afterwards,
+   * as hw_vmrun does before the next entry.
+   */
+  exit(reason: number): number {
+    this.mem.setBigUint64(VCPU + 200, this.get(F.RIP), true);
+    this.mem.setUint32(VCPU + 208, Number(this.get(F.EXIT_LEN)), true);
+    this.mem.setUint32(VCPU + 212, 0, true);
+    const r = this.u32("hxExit", reason, VCPU);
+    if (this.mem.getUint32(VCPU + 212, true) !== 0) this.set(F.RIP, this.mem.getBigUint64(VCPU + 200, true));
+    return r;
+  }
 }
 
 function paramTypes(bin: Uint8Array): Map<string, string[]> {

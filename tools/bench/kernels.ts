@@ -4,9 +4,11 @@
 //   build/bench/NAME.t2n    ts2native exe (the serve protocol)
 //   build/bench/NAME.w2c    wasm2c -n bench + gcc -O2 + tools/bench/wasm2c-driver.c
 // and V8 runs NAME.wasm through tools/bench/v8-serve.ts. All three are long-lived processes that
-// answer `C <export> <arg>` lines; one call is timed as its round trip minus the median round trip
-// of the null export `nop` measured in the same rounds, so start-up and compilation are never in
-// a timing. Rounds interleave the engines (rotating which goes first); figures are medians.
+// answer `C <export> <arg>` lines, so start-up and compilation are never in a timing. A call's
+// cost is the CPU time of the engine's main thread for the command (/proc/PID/schedstat; immune
+// to waiting for a CPU on the shared machine), minus the median for the null export `nop` measured
+// in the same rounds; wall-clock round trips are printed as a cross-check. Rounds interleave the
+// engines (rotating which goes first); figures are medians. Instruction counts: callgrind.
 //
 // usage: tsx tools/bench/kernels.ts [NAME...]
 //   env BENCH_ROUNDS (default 21), BENCH_WARMUP (default 2), BENCH_VALGRIND=0 (skip counts)
@@ -34,7 +36,7 @@ const KERNELS: readonly Kernel[] = [
   { name: "sieve", n: 3 },
   { name: "quicksort", n: 1 },
   { name: "matmul", n: 4 },
-  { name: "matmul_f64", n: 4 },
+  { name: "matmul_f64", n: 12 },
   { name: "ept", n: 32 },
 ];
 
@@ -53,6 +55,7 @@ interface Reply {
 }
 
 const CALL_TIMEOUT_MS = 120_000;
+const VALGRIND_TIMEOUT_MS = 300_000;
 
 /** One engine process speaking the serve protocol. */
 class Engine {
@@ -128,11 +131,14 @@ class Engine {
     return { result: f[1], rttNs: Number(atNs - t0), cpuNs: Number(c1 - c0), innerNs: f[2] === undefined ? undefined : Number(f[2]) };
   }
 
+  /** Ends the session (Q); an engine still busy after 2 s (a hung call) is killed. */
   async close(): Promise<void> {
     if (this.exited !== undefined) return;
     const done = new Promise<void>((r) => this.proc.once("exit", () => r()));
     this.proc.stdin.end("Q\n");
+    const timer = setTimeout(() => { this.proc.kill("SIGKILL"); }, 2000);
     await done;
+    clearTimeout(timer);
   }
 }
 
@@ -158,14 +164,14 @@ interface Samples { run: number[]; nop: number[]; runCpu: number[]; nopCpu: numb
 /** Runs `cmd` under callgrind with the given serve commands; returns (Ir, reply lines). */
 function callgrind(cmd: string, args: string[], input: string): Promise<{ ir: bigint; stdout: string }> {
   return new Promise((resolvePromise, reject) => {
-    const p = spawn("valgrind", ["--tool=callgrind", "--callgrind-out-file=/dev/null", cmd, ...args], { cwd: ROOT });
+    const p = spawn("valgrind", ["--tool=callgrind", "--callgrind-out-file=/dev/null", cmd, ...args], { cwd: ROOT, timeout: VALGRIND_TIMEOUT_MS, killSignal: "SIGKILL" });
     let stdout = "";
     let stderr = "";
     p.stdout.on("data", (d: Buffer) => { stdout += d.toString(); });
     p.stderr.on("data", (d: Buffer) => { stderr += d.toString(); });
     p.on("error", reject);
-    p.on("exit", (code) => {
-      if (code !== 0) { reject(new Error(`valgrind ${cmd} exited with ${code}:\n${stderr.slice(-2000)}`)); return; }
+    p.on("exit", (code, signal) => {
+      if (code !== 0) { reject(new Error(`valgrind ${cmd} exited with ${code ?? signal}:\n${stderr.slice(-2000)}`)); return; }
       try { resolvePromise({ ir: parseCallgrindIr(stderr), stdout }); } catch (e) { reject(e as Error); }
     });
     p.stdin.end(input);

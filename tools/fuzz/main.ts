@@ -16,8 +16,8 @@ import { FUZZING_SUPPORT } from "../wasm-spec/hosts.ts";
 import { NativeCompiler } from "../wasm-spec/native-compiler.ts";
 import { NativeEngine } from "../wasm-spec/native-engine.ts";
 import { V8Engine } from "../wasm-spec/v8-engine.ts";
+import { FuzzCache } from "./cache.ts";
 import { fuzzExecLines } from "./fuzz-exec.ts";
-import { binaryenFuzzExec, generateModule } from "./generate.ts";
 import { describeDifference, firstDifference, normalizeBinaryen, protocolLines } from "./normalize.ts";
 
 type EngineName = "binaryen" | "v8" | "native";
@@ -74,13 +74,15 @@ type Verdict = { kind: "agree" } | { kind: "inconclusive"; why: string } | { kin
 
 class Fuzzer {
   private readonly compiler: NativeCompiler | undefined;
+  readonly cache: FuzzCache;
 
   constructor(private readonly opts: Options) {
     this.compiler = opts.engines.includes("native") ? new NativeCompiler(join(opts.out, "cache")) : undefined;
+    this.cache = new FuzzCache(opts.out);
   }
 
   private async engineLines(name: EngineName, file: string): Promise<{ lines: string[]; inconclusive?: string }> {
-    if (name === "binaryen") return normalizeBinaryen(protocolLines(binaryenFuzzExec(file)));
+    if (name === "binaryen") return normalizeBinaryen(protocolLines(this.cache.reference(file)));
     const engine: Engine =
       name === "v8" ? new V8Engine(new Map([["fuzzing-support", FUZZING_SUPPORT]])) : new NativeEngine(this.compiler!);
     try {
@@ -163,7 +165,7 @@ async function main(): Promise<number> {
     const seed = firstSeed + i;
     const file = join(opts.out, `seed-${seed}.wasm`);
     try {
-      generateModule(seed, file);
+      fuzzer.cache.module(seed, file);
     } catch (e) {
       process.stderr.write(`fuzz: ${e instanceof Error ? e.message : String(e)}\n`);
       return 2;

@@ -13,7 +13,7 @@ import { Vmcs32Ctl, Vmcs32Guest, Vmcs32Ro, VmcsNatGuest } from "../../vmx/vmcs/f
 import { PROC_INTERRUPT_WINDOW_EXITING, PROC_NMI_WINDOW_EXITING } from "../../vmx/vmcs/controls";
 import { vmxControls } from "../../vmx/vmx-cpu";
 import { intrValid, INTR_VALID } from "./interruption";
-import { eventsPending, recordVectoring } from "./pending";
+import { EventState, eventsPending, recordVectoring } from "./pending";
 import { EntryAction, decideEntry } from "./inject";
 import { exitsVcpuReady, extEvents, extDecision } from "../exits/vcpu-ext";
 
@@ -22,15 +22,28 @@ const CR0_PE: u64 = 1;
 /** After a VM exit: remember an event whose delivery the exit interrupted (§27.2.4). */
 export function eventsAfterExit(vcpu: VCpu): void {
   if (!exitsVcpuReady(vcpu)) return;
-  recordVectoring(extEvents(vcpu), vmread32(Vmcs32Ro.IDT_VECTORING_INFO),
-    vmread32(Vmcs32Ro.IDT_VECTORING_ERROR_CODE), vmread32(Vmcs32Ro.EXIT_INSTRUCTION_LENGTH));
+  const info = vmread32(Vmcs32Ro.IDT_VECTORING_INFO);
+  if (!intrValid(info)) return; // the common case: one VMREAD
+  recordVectoring(extEvents(vcpu), info, vmread32(Vmcs32Ro.IDT_VECTORING_ERROR_CODE),
+    vmread32(Vmcs32Ro.EXIT_INSTRUCTION_LENGTH));
 }
 
-/** Sets or clears `bit` of the primary processor-based controls (one VMWRITE only on a change). */
-function setProcBit(bit: u32, on: bool): void {
+const WIN_IRQ: u32 = 1;
+const WIN_NMI: u32 = 2;
+
+/**
+ * Makes the interrupt-/NMI-window exiting controls say `want` (WIN_* bits; NMI only where the CPU
+ * allows the control) and remembers it in `ev.windows`. One VMREAD and at most one VMWRITE.
+ */
+function setWindows(ev: EventState, want: u32): void {
+  const dynamic = vmxControls(hw_cpu_index()).procDynamic;
+  if ((dynamic & PROC_NMI_WINDOW_EXITING) == 0) want &= ~WIN_NMI;
   const proc = vmread32(Vmcs32Ctl.PROC_BASED_CONTROLS);
-  const want = on ? proc | bit : proc & ~bit;
-  if (want != proc) vmwrite32(Vmcs32Ctl.PROC_BASED_CONTROLS, want);
+  let next = proc & ~(PROC_INTERRUPT_WINDOW_EXITING | PROC_NMI_WINDOW_EXITING);
+  if ((want & WIN_IRQ) != 0) next |= PROC_INTERRUPT_WINDOW_EXITING;
+  if ((want & WIN_NMI) != 0) next |= PROC_NMI_WINDOW_EXITING;
+  if (next != proc) vmwrite32(Vmcs32Ctl.PROC_BASED_CONTROLS, next);
+  ev.windows = want;
 }
 
 /**
@@ -40,17 +53,15 @@ function setProcBit(bit: u32, on: bool): void {
 export function eventsBeforeEntry(vcpu: VCpu): bool {
   if (!exitsVcpuReady(vcpu)) return true;
   const ev = extEvents(vcpu);
-  const dynamic = vmxControls(hw_cpu_index()).procDynamic;
   if (!eventsPending(ev)) {
-    setProcBit(PROC_INTERRUPT_WINDOW_EXITING, false);
-    if ((dynamic & PROC_NMI_WINDOW_EXITING) != 0) setProcBit(PROC_NMI_WINDOW_EXITING, false);
+    // Nothing waits: the common case costs no VMREAD when no window is open.
+    if (ev.windows != 0) setWindows(ev, 0);
     return true;
   }
   // Something is already being injected in this entry (by an earlier call, or a handler that wrote
   // the field itself): keep it; what waits gets a window exit.
   if (intrValid(vmread32(Vmcs32Ctl.ENTRY_INTERRUPTION_INFO))) {
-    if ((ev.irq & INTR_VALID) != 0 || intrValid(ev.reinject)) setProcBit(PROC_INTERRUPT_WINDOW_EXITING, true);
-    if (ev.nmi != 0 && (dynamic & PROC_NMI_WINDOW_EXITING) != 0) setProcBit(PROC_NMI_WINDOW_EXITING, true);
+    setWindows(ev, ((ev.irq & INTR_VALID) != 0 || intrValid(ev.reinject) ? WIN_IRQ : 0) | (ev.nmi != 0 ? WIN_NMI : 0));
     return true;
   }
   const d = extDecision(vcpu);
@@ -65,10 +76,9 @@ export function eventsBeforeEntry(vcpu: VCpu): bool {
     if (d.interruptibility != intr) vmwrite32(Vmcs32Guest.INTERRUPTIBILITY_STATE, d.interruptibility);
     if (d.wake != 0) vmwrite32(Vmcs32Guest.ACTIVITY_STATE, 0);
   }
-  setProcBit(PROC_INTERRUPT_WINDOW_EXITING, d.irqWindow != 0);
   // Without NMI-window exiting (an optional control) a blocked NMI waits for the next exit of any
   // kind; the interrupt window would not do: it opens while NMIs are still blocked, and would exit
   // on every entry until the guest's IRET.
-  if ((dynamic & PROC_NMI_WINDOW_EXITING) != 0) setProcBit(PROC_NMI_WINDOW_EXITING, d.nmiWindow != 0);
+  setWindows(ev, (d.irqWindow != 0 ? WIN_IRQ : 0) | (d.nmiWindow != 0 ? WIN_NMI : 0));
   return true;
 }

@@ -10,7 +10,8 @@
 //   +16 exceptionError  its error code
 //   +20 nmi (u32)       1: an NMI is pending
 //   +24 irq (u32)       bit 31 set: external interrupt pending, vector in bits 7:0
-//   +28 pad
+//   +28 windows (u32)   window exits requested in the VMCS now (apply.ts: bit 0 interrupt,
+//                       bit 1 NMI), so an entry with nothing pending needs no VMREAD
 
 import {
   INTR_VALID, IntrType, intrMake, intrValid, intrVector, intrType, exceptionHasErrorCode,
@@ -27,7 +28,7 @@ export const EVENT_STATE_SIZE: u32 = 32;
   exceptionError: u32;
   nmi: u32;
   irq: u32;
-  _pad: u32;
+  windows: u32;
 }
 
 export function eventsReset(ev: EventState): void {
@@ -57,10 +58,11 @@ export function queueIrq(ev: EventState, vector: u32): void { ev.irq = INTR_VALI
 
 /**
  * Records the IDT-vectoring information of an exit (§27.2.4). `info` without the valid bit means
- * the exit did not interrupt an event delivery: nothing to re-inject.
+ * the exit did not interrupt an event delivery: nothing new to re-inject (an interrupt kept from
+ * an earlier exit, see inject.ts, stays).
  */
 export function recordVectoring(ev: EventState, info: u32, errorCode: u32, instrLength: u32): void {
-  if (!intrValid(info)) { ev.reinject = 0; return; }
+  if (!intrValid(info)) return;
   // Bits 30:12 are not part of the entry format (bit 12 is undefined in IDT-vectoring info).
   ev.reinject = info & (INTR_VALID | 0xFFF);
   ev.reinjectError = errorCode;

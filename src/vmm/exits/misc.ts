@@ -2,7 +2,7 @@
 // INVD (13, unconditional) and WBINVD (54, with "WBINVD exiting"), and the interrupt-/NMI-window
 // exits (7, 8, §25.2) that let a held-back event in.
 
-import { hw_read_cr4, hw_xsetbv } from "../../hw";
+import { hw_read_cr4, hw_write_cr4, hw_xsetbv } from "../../hw";
 import { VCpu } from "../../vmx/vcpu";
 import { ExitAction } from "./action";
 import { stopVm } from "../vm";
@@ -43,15 +43,25 @@ export function onXsetbv(vcpu: VCpu): ExitAction {
   if (!handlerEnter(vcpu)) return ExitAction.Stop;
   const v = (vcpu.rdx << 32) | (vcpu.rax & 0xFFFFFFFF);
   if (<u32>vcpu.rcx != 0 || !xcr0Valid(v, vcpuXcr0Supported())) { raiseGp(vcpu); return ExitAction.Resume; }
-  // XSETBV in the host faults (#UD) unless the host's CR4.OSXSAVE is set.
-  if ((hw_read_cr4() & CR4_OSXSAVE) == 0) {
-    stopVm(vcpu, "XSETBV: the host runs with CR4.OSXSAVE clear, so XCR0 cannot be loaded");
-    return ExitAction.Stop;
-  }
-  hw_xsetbv(0, v);
+  loadXcr0(v);
   vcpu.xcr0 = v;
   skipInstruction(vcpu);
   return ExitAction.Resume;
+}
+
+/**
+ * Loads XCR0 on this CPU. XSETBV raises #UD unless CR4.OSXSAVE = 1 (Vol 2D XSETBV); the host may
+ * run without it, so it is set around the instruction and restored. XCR0 keeps its value when
+ * CR4.OSXSAVE is cleared again, and neither VM entry nor VM exit touches XCR0, so the guest runs
+ * with it (its own CR4.OSXSAVE is part of the guest state). The guest could only reach this with
+ * XSAVE in its CPUID, which the policy shows only when the host CPU has it.
+ */
+function loadXcr0(v: u64): void {
+  const cr4 = hw_read_cr4();
+  if ((cr4 & CR4_OSXSAVE) != 0) { hw_xsetbv(0, v); return; }
+  hw_write_cr4(cr4 | CR4_OSXSAVE);
+  hw_xsetbv(0, v);
+  hw_write_cr4(cr4);
 }
 
 /**

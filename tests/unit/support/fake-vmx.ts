@@ -136,10 +136,15 @@ export class FakeVmx {
       f.set(F.VM_INSTRUCTION_ERROR, launched ? 5n : 4n); // VMRESUME non-launched / VMLAUNCH non-clear
       return 2;
     }
+    const v = this.view();
+    // hw_vmrun writes the core's RIP back before the entry (VCpu.ripDirty, boot/vmx.asm).
+    if (v.getUint32(regs + 212, true) !== 0) {
+      f.set(F.GUEST_RIP, v.getBigUint64(regs + 200, true));
+      v.setUint32(regs + 212, 0, true);
+    }
     const n = this.entries.get(pa) ?? 0;
     this.entries.set(pa, n + 1);
     this.entryLog.push(pa);
-    const v = this.view();
     const step = this.script({
       vmcs: pa,
       launched,
@@ -155,7 +160,10 @@ export class FakeVmx {
     }
     this.launchedSet.add(pa);
     f.set(F.EXIT_REASON, BigInt(step.exit >>> 0));
-    v.setUint32(regs + 180, step.exit >>> 0, true); // hw_vmrun stores EXIT_REASON in VCpu.exitReason
+    // hw_vmrun stores EXIT_REASON, GUEST_RIP and the instruction length in the VCpu.
+    v.setUint32(regs + 180, step.exit >>> 0, true);
+    v.setBigUint64(regs + 200, f.get(F.GUEST_RIP) ?? 0n, true);
+    v.setUint32(regs + 208, step.length ?? 0, true);
     f.set(F.EXIT_QUALIFICATION, step.qual ?? 0n);
     f.set(F.EXIT_INSTRUCTION_LENGTH, BigInt(step.length ?? 0));
     f.set(F.EXIT_INTERRUPTION_INFO, BigInt(step.intrInfo ?? 0));

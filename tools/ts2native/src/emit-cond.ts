@@ -38,7 +38,8 @@ export function emitFlags(ctx: FnCtx, c: Cond): Flags {
     left = w === 32 ? "ecx" : "rcx";
   } else left = ctx.intRM(a, w);
   const leftIsMem = left.includes("[");
-  if (b.k === "c" && BigInt.asUintN(w, b.bits) === 0n && !leftIsMem && (cc === "eq" || cc === "ne")) {
+  // TEST r,r sets ZF and SF like CMP r,0 and clears CF and OF as it does: valid for every predicate
+  if (b.k === "c" && BigInt.asUintN(w, b.bits) === 0n && !leftIsMem) {
     ctx.ins(`test ${left}, ${left}`);
   } else {
     let right: string;

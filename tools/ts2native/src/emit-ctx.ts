@@ -31,6 +31,17 @@ export class FnCtx {
   local(): string {
     return `.X${this.nextLocal++}`;
   }
+  /** float constants of this function, emitted after its code: label -> [dd|dq, bits] */
+  readonly consts = new Map<string, [string, bigint]>();
+
+  /** A memory operand holding the float constant `bits` of width w (a per-function pool). */
+  constMem(bits: bigint, w: Width): string {
+    const v = BigInt.asUintN(w, bits);
+    const label = `.K${w}_${v.toString(16)}`;
+    this.consts.set(label, [w === 32 ? "dd" : "dq", v]);
+    return `${w === 32 ? "dword" : "qword"} [rel ${label}]`;
+  }
+
   trap(code: number): string {
     this.trapsUsed.add(code);
     return `.trap${code}`;
@@ -96,11 +107,8 @@ export class FnCtx {
   floatToReg(o: Opnd, x: string, t: NumType): void {
     const w = widthOf(t);
     if (o.k === "c") {
-      if (o.bits === 0n) this.ins(`xorps ${x}, ${x}`);
-      else {
-        this.ins(`mov ${w === 32 ? "eax" : "rax"}, ${w === 32 ? imm(o.bits, 32) : hex64(o.bits)}`);
-        this.ins(`${w === 32 ? "movd" : "movq"} ${x}, ${w === 32 ? "eax" : "rax"}`);
-      }
+      if (BigInt.asUintN(w, o.bits) === 0n) this.ins(`xorps ${x}, ${x}`);
+      else this.ins(`${w === 32 ? "movss" : "movsd"} ${x}, ${this.constMem(o.bits, w)}`);
       return;
     }
     const r = this.regOf(o);
@@ -115,7 +123,8 @@ export class FnCtx {
   floatSrc(o: Opnd, t: NumType, scratch: string): string {
     const r = this.regOf(o);
     if (r) return r;
-    const m = o.k === "v" ? this.memOf(o, widthOf(t) === 32 ? "dword" : "qword") : null;
+    if (o.k === "c") return this.constMem(o.bits, widthOf(t));
+    const m = this.memOf(o, widthOf(t) === 32 ? "dword" : "qword");
     if (m) return m;
     this.floatToReg(o, scratch, t);
     return scratch;

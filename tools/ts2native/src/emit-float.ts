@@ -41,10 +41,8 @@ export function emitFloatNum(ctx: FnCtx, i: Inst & { k: "num" }): boolean {
   const sfx = (x: NumType): string => (x === "f32" ? "ss" : "sd");
   if ((t === "f32" || t === "f64") && src === t) {
     const s = sfx(t);
-    if (ARITH[name] && i.b) {
-      ctx.floatToReg(i.a, "xmm15", t);
-      ctx.ins(`${ARITH[name]}${s} xmm15, ${ctx.floatSrc(i.b, t, "xmm14")}`);
-    } else if (name === "min" || name === "max") minMax(ctx, name, t, i.a, i.b!);
+    if (ARITH[name] && i.b) return arith(ctx, ARITH[name] + s, name === "add" || name === "mul", t, i.dst, i.a, i.b), true;
+    if (name === "min" || name === "max") minMax(ctx, name, t, i.a, i.b!);
     else if (name === "sqrt") ctx.ins(`sqrt${s} xmm15, ${ctx.floatSrc(i.a, t, "xmm15")}`);
     else if (ROUND[name] !== undefined) {
       ctx.floatToReg(i.a, "xmm15", t);
@@ -102,6 +100,26 @@ export function emitFloatNum(ctx: FnCtx, i: Inst & { k: "num" }): boolean {
   }
   ctx.fromReg(i.dst, "xmm15", t);
   return true;
+}
+
+/**
+ * Two-address SSE arithmetic computed in the destination register when it is one (else xmm15).
+ * Swapping the operands of add/mul only changes which NaN payload comes out, which wasm leaves
+ * open (§4.3.3, NaN propagation).
+ */
+function arith(ctx: FnCtx, op: string, commutative: boolean, t: NumType, dst: number, a: Opnd, b: Opnd): void {
+  const l = ctx.loc(dst);
+  const D = l.k === "reg" ? l.reg : null;
+  const aR = ctx.regOf(a);
+  const bR = ctx.regOf(b);
+  if (D && bR === D && aR !== D && commutative) {
+    ctx.ins(`${op} ${D}, ${ctx.floatSrc(a, t, "xmm14")}`);
+    return;
+  }
+  const x = D && (bR !== D || aR === D) ? D : "xmm15";
+  ctx.floatToReg(a, x, t);
+  ctx.ins(`${op} ${x}, ${ctx.floatSrc(b, t, "xmm14")}`);
+  ctx.fromReg(dst, x, t);
 }
 
 function minMax(ctx: FnCtx, name: string, t: NumType, a: Opnd, b: Opnd): void {

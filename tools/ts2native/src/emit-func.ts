@@ -179,6 +179,8 @@ export function emitFunction(m: Module, fn: LoweredFunc, alloc: Allocation, sym:
     ctx.ins(`lea rsi, [rel ${sym.nameLabel(fn.index)}]`);
     ctx.ins("call __ts2n_trap");
   }
+  if (ctx.consts.size) ctx.ins("align 8");
+  for (const [label, [dx, v]] of ctx.consts) ctx.out.push(`${label}: ${dx} 0x${v.toString(16)}`);
   ctx.label(`${sym.func(fn.index)}.end`);
   return ctx.out;
 }

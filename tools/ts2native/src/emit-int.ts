@@ -8,7 +8,7 @@
 import { widthOf, type FnCtx, type Width } from "./emit-ctx.ts";
 import type { Inst, Opnd } from "./ir.ts";
 import { NUM_OPS } from "./opcodes.ts";
-import { reg } from "./x86.ts";
+import { fitsS32, reg } from "./x86.ts";
 
 const ALU: Record<string, [string, boolean]> = {
   add: ["add", true], sub: ["sub", false], mul: ["imul", true], and: ["and", true], or: ["or", true], xor: ["xor", true],
@@ -23,6 +23,8 @@ export function emitIntNum(ctx: FnCtx, i: Inst & { k: "num" }): boolean {
   if (info.params[0] !== "i32" && info.params[0] !== "i64") return false;
   const w = widthOf(t);
   const alu = ALU[name];
+  if ((name === "add" || name === "sub" || name === "shl") && i.b && leaForm(ctx, name, w, i.dst, i.a, i.b)) return true;
+  if (name === "mul" && i.b && mulImm(ctx, w, i.dst, i.a, i.b)) return true;
   if (alu && i.b) return twoAddr(ctx, alu[0], alu[1], w, i.dst, i.a, i.b), true;
   const sh = SHIFT[name];
   if (sh && i.b) return shift(ctx, sh, w, i.dst, i.a, i.b), true;
@@ -47,18 +49,62 @@ export function emitIntNum(ctx: FnCtx, i: Inst & { k: "num" }): boolean {
     case "extend16_s": ctx.intToReg(i.a, "rax", w); ctx.ins(`movsx ${reg("rax", w)}, ax`); break;
     case "extend32_s": ctx.intToReg(i.a, "rax", 32); ctx.ins("movsxd rax, eax"); break;
     case "extend_i32_s": ctx.intToReg(i.a, "rax", 32); ctx.ins("movsxd rax, eax"); break;
-    case "extend_i32_u": {
-      // the i32 is already zero-extended: a 64-bit copy is the conversion
+    case "extend_i32_u": case "wrap_i64": {
+      // an i32 is kept zero-extended, and a 32-bit move zero-extends: one copy is the conversion
+      const l = ctx.loc(i.dst);
+      if (l.k === "reg") {
+        ctx.intToReg(i.a, l.reg, 32);
+        return true;
+      }
       ctx.intToReg(i.a, "rax", 32);
       break;
     }
-    case "wrap_i64": ctx.intToReg(i.a, "rax", 32); break;
     default: {
       void aw;
       return false;
     }
   }
   ctx.fromReg(i.dst, "rax", t);
+  return true;
+}
+
+/**
+ * Three-address forms through LEA when the destination register differs from the operands:
+ * a+b, a+c, a-c, a<<1..3 in one instruction instead of a copy and the operation. A 32-bit LEA
+ * truncates its result to 32 bits and zero-extends it, which is i32 wrap-around.
+ */
+function leaForm(ctx: FnCtx, name: string, w: Width, dst: number, a: Opnd, b: Opnd): boolean {
+  const l = ctx.loc(dst);
+  const A = ctx.regOf(a);
+  if (l.k !== "reg" || !A || A === l.reg) return false;
+  const D = reg(l.reg, w);
+  if (name === "shl") {
+    if (b.k !== "c") return false;
+    const k = Number(BigInt.asUintN(64, b.bits) & BigInt(w - 1));
+    if (k < 1 || k > 3) return false;
+    ctx.ins(k === 1 ? `lea ${D}, [${A}+${A}]` : `lea ${D}, [${A}*${1 << k}]`);
+    return true;
+  }
+  if (b.k === "c") {
+    const c = BigInt.asIntN(w, name === "sub" ? -b.bits : b.bits);
+    if (!fitsS32(c)) return false;
+    ctx.ins(`lea ${D}, [${A}${c < 0n ? "-" : "+"}${c < 0n ? -c : c}]`);
+    return true;
+  }
+  const B = ctx.regOf(b);
+  if (name !== "add" || !B || B === l.reg) return false;
+  ctx.ins(`lea ${D}, [${A}+${B}]`);
+  return true;
+}
+
+/** a * c with the three-operand IMUL r, r/m, imm32 (the low half of the product is the same signed or unsigned). */
+function mulImm(ctx: FnCtx, w: Width, dst: number, a: Opnd, b: Opnd): boolean {
+  if (a.k === "c") [a, b] = [b, a];
+  const l = ctx.loc(dst);
+  if (b.k !== "c" || a.k === "c" || l.k !== "reg") return false;
+  const c = BigInt.asIntN(w, b.bits);
+  if (!fitsS32(c)) return false;
+  ctx.ins(`imul ${reg(l.reg, w)}, ${ctx.intRM(a, w)}, ${c}`);
   return true;
 }
 

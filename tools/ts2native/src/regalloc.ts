@@ -16,9 +16,10 @@
 //   to a frame slot; frame slots are reused once their interval has ended.
 
 import { callLayout } from "./callconv.ts";
-import type { LoweredFunc } from "./ir.ts";
+import type { LoweredFunc, Opnd } from "./ir.ts";
 import { liveIntervals, type Clobber, type Interval } from "./liveness.ts";
 import type { FuncType } from "./module.ts";
+import { NUM_OPS } from "./opcodes.ts";
 
 export type Loc = { k: "reg"; reg: string } | { k: "slot"; index: number } | { k: "none" };
 
@@ -62,6 +63,26 @@ function crossed(iv: Interval, clobbers: Clobber[]): number[] {
   return out;
 }
 
+/**
+ * Vregs whose register would suit an instruction's destination best: the source of a copy, the
+ * first operand of a two-address operation (or the second, when commutative), a load's address.
+ */
+const COMMUTATIVE = /\.(add|mul|and|or|xor)$/;
+
+function operandHints(fn: LoweredFunc): Map<number, number[]> {
+  const hints = new Map<number, number[]>();
+  const add = (dst: number, ...os: (Opnd | null)[]): void => {
+    const vs = os.flatMap((o) => (o && o.k === "v" && o.v !== dst ? [o.v] : []));
+    if (vs.length) hints.set(dst, [...(hints.get(dst) ?? []), ...vs]);
+  };
+  for (const i of fn.insts) {
+    if (i.k === "mov") add(i.dst, i.src);
+    else if (i.k === "num") add(i.dst, i.a, COMMUTATIVE.test(NUM_OPS.get(i.op)!.name) ? i.b : null);
+    else if (i.k === "load") add(i.dst, i.addr);
+  }
+  return hints;
+}
+
 export function allocate(fn: LoweredFunc, type: FuncType): Allocation {
   const locs: Loc[] = fn.vregs.map(() => ({ k: "none" }));
   const { intervals, clobbers } = liveIntervals(fn);
@@ -70,6 +91,7 @@ export function allocate(fn: LoweredFunc, type: FuncType): Allocation {
   callLayout(type).params.forEach((p, i) => {
     if (p.k === "reg") hint.set(i, p.reg);
   });
+  const sameAs = operandHints(fn);
 
   const weight = (iv: Interval): number => fn.vregs[iv.v]!.weight;
   const free = new Set<string>([...CALLER_SAVED_INT, ...CALLEE_SAVED, ...FLOAT_REGS]);
@@ -121,8 +143,15 @@ export function allocate(fn: LoweredFunc, type: FuncType): Allocation {
     const crosses = crossed(iv, clobbers).length > 0;
     // live across calls: callee-saved first, else a caller-saved register saved around the calls
     const candidates = float ? FLOAT_REGS : crosses ? [...CALLEE_SAVED, ...CALLER_SAVED_INT] : [...CALLER_SAVED_INT, ...CALLEE_SAVED];
+    let reg: string | undefined;
     const h = hint.get(iv.v);
-    let reg = h !== undefined && !crosses && free.has(h) ? h : candidates.find((r) => free.has(r));
+    if (h !== undefined && !crosses && free.has(h)) reg = h;
+    // the register of an operand that dies here saves the copy of a two-address instruction
+    for (const o of sameAs.get(iv.v) ?? []) {
+      const l = locs[o]!;
+      if (reg === undefined && l.k === "reg" && free.has(l.reg) && candidates.includes(l.reg)) reg = l.reg;
+    }
+    reg ??= candidates.find((r) => free.has(r));
     if (reg !== undefined) {
       take(iv, reg, crosses);
       continue;
