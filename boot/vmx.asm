@@ -267,11 +267,14 @@ hw_vmrun:
     mov eax, VMCS_EXIT_REASON
     vmread rax, rax
     mov [rdi + VCPU_EXIT_REASON], eax
-    mov eax, VMCS_GUEST_RIP
-    vmread [rdi + VCPU_RIP], rax
-    mov eax, VMCS_EXIT_INSN_LEN
-    vmread rax, rax
-    mov [rdi + VCPU_EXIT_INSN_LEN], eax
+    mov edx, VMCS_GUEST_RIP
+    vmread [rdi + VCPU_RIP], rdx
+    mov edx, VMCS_EXIT_INSN_LEN
+    vmread rdx, rdx
+    mov [rdi + VCPU_EXIT_INSN_LEN], edx
+    cmp eax, EXIT_REASON_CPUID
+    je .cpuid
+.exited:
     xor eax, eax
 .out:
     pop rdi
@@ -282,3 +285,61 @@ hw_vmrun:
     pop rbx
     pop rbp
     ret
+
+; ---- the CPUID fast path ---------------------------------------------------------------------
+; A CPUID exit (basic reason 10, no entry-failure bit) whose question the core has answered
+; before for this vCPU with the same inputs — leaf, subleaf where it counts, raw GUEST_CR4, XCR0 —
+; is answered from the vCPU's cache (src/vmm/cpuid-cache.ts, filled only by the core's CPUID
+; handler through the CPUID policy) without returning to the core: the answer is written to
+; rax..rdx zero-extended (SDM Vol 2A CPUID), RIP moves past the instruction, the exit is counted
+; where the core counts it (VCpu.exitCount, Vm.exitsTotal, the VM's per-reason counter), and the
+; guest is resumed at once. Anything else (a miss, no cache) goes to the core as usual.
+; In: rdi = the vCPU, edx = the exit instruction length, [rsp] = the vCPU (HOST_RSP).
+.cpuid:
+    mov r8d, [rdi + VCPU_CPUID_CACHE]
+    test r8d, r8d
+    jz .exited
+    mov ecx, [rdi + 0*8]                ; leaf = guest eax
+    mov eax, ecx
+    shr eax, 28
+    xor eax, ecx
+    and eax, CPUID_WAYS - 1             ; the way: (leaf ^ leaf >> 28) & 7, as cpuidEntry()
+    imul eax, eax, CPUID_ENTRY
+    add r8, rax
+    cmp dword [r8 + CE_VALID], 0
+    je .exited
+    cmp ecx, [r8 + CE_LEAF]
+    jne .exited
+    mov eax, [rdi + 1*8]                ; subleaf = guest ecx, where the leaf has subleaves
+    and eax, [r8 + CE_SUBLEAF_MASK]
+    cmp eax, [r8 + CE_SUBLEAF]
+    jne .exited
+    mov rax, [rdi + VCPU_REG_XCR0]      ; 0 (never set) counts as 1: x87 is always enabled
+    test rax, rax
+    jnz .xcr0
+    mov eax, 1
+.xcr0:
+    cmp rax, [r8 + CE_XCR0]
+    jne .exited
+    mov eax, VMCS_GUEST_CR4
+    vmread rax, rax
+    cmp rax, [r8 + CE_CR4]
+    jne .exited
+    mov eax, [r8 + CE_EAX]              ; 32-bit loads zero-extend: the upper halves are cleared
+    mov [rdi + 0*8], rax
+    mov eax, [r8 + CE_EAX + 4]
+    mov [rdi + 3*8], rax                ; ebx
+    mov eax, [r8 + CE_EAX + 8]
+    mov [rdi + 1*8], rax                ; ecx
+    mov eax, [r8 + CE_EAX + 12]
+    mov [rdi + 2*8], rax                ; edx
+    add [rdi + VCPU_RIP], rdx           ; past CPUID
+    mov eax, VMCS_GUEST_RIP
+    vmwrite rax, [rdi + VCPU_RIP]
+    inc qword [rdi + VCPU_EXIT_COUNT]
+    mov eax, [rdi + VCPU_VM]
+    inc qword [rax + VM_EXITS_TOTAL]
+    inc dword [rax + VM_EXIT_COUNTERS + EXIT_REASON_CPUID * 4]
+    mov esi, 1
+    test esi, esi                       ; ZF = 0: VMRESUME
+    jmp .load

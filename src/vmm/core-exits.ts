@@ -10,8 +10,8 @@ import { vmread32, vmreadNat, vmwrite32 } from "../vmx/vmcs-access";
 import { Vmcs32Guest, Vmcs32Ro, Vmcs32Ctl, VmcsNatGuest, VmcsNatCtl } from "../vmx/vmcs/fields";
 import { ExitReason } from "../vmx/exit-reasons";
 import { VCpuState } from "../sched/state";
-import { exitsCpuidInit, exitsHostCpuid, vcpuCpuid } from "./exits/cpuid-view";
-import { guestMaxBasic, guestMaxExt, CPUID_HV_BASE } from "./policy/cpuid";
+import { exitsCpuidInit, vcpuCpuid } from "./exits/cpuid-view";
+import { cpuidCacheInit, cpuidEntry, cpuidHit, cpuidFill } from "./cpuid-cache";
 import { ExitAction } from "./exits/action";
 import { ExitTable } from "./dispatch";
 import { print, printDec, println } from "./console/print";
@@ -28,55 +28,6 @@ const ENOSYS: u64 = <u64>-38;
 const MAX_RUN_CPUS: u32 = 8;
 /** Per-CPU bounce buffer for console_write: the whole range is read (checked) before any byte prints. */
 const BOUNCE: usize = memory.data(<i32>(MAX_RUN_CPUS * <u32>HC_WRITE_MAX), 16);
-
-// A per-vCPU CPUID answer cache. The policy (src/vmm/policy/cpuid.ts) is a pure function of the
-// host snapshot (taken once), the vCPU's index and its VM's vCPU count (fixed once the VM is
-// built), the leaf/subleaf, the guest's view of CR4 and its XCR0 — so an answer is reused while
-// all of these match, and recomputed otherwise. The policy walks the snapshot linearly; a guest
-// that polls CPUID (Linux does, per CPU, at boot; benchmarks do in a loop) pays that once per key.
-// Direct-mapped, CPUID_CACHE_WAYS entries per vCPU, indexed by VPID (1 + global vCPU number).
-//   entry (48 bytes): 0 leaf  4 subleaf  8 cr4  16 xcr0  24 valid  28 pad  32 eax ebx ecx edx
-const CPUID_CACHE_WAYS: u32 = 8;
-const CPUID_ENTRY: u32 = 48;
-const MAX_CACHED_VCPUS: u32 = 8;
-const CPUID_CACHE: usize = memory.data(<i32>(MAX_CACHED_VCPUS * CPUID_CACHE_WAYS * CPUID_ENTRY), 16);
-
-@unmanaged class CpuidCacheEntry {
-  leaf: u32;
-  subleaf: u32;
-  cr4: u64;
-  xcr0: u64;
-  valid: u32;
-  _pad: u32;
-  eax: u32;
-  ebx: u32;
-  ecx: u32;
-  edx: u32;
-}
-
-let maxBasicLeaf: u32 = 0;
-let maxExtLeaf: u32 = 0;
-
-/**
- * Whether the answer for `leaf` depends on ECX (SDM Vol 2A CPUID, Table 3-8: leaves 04H, 07H, 0BH,
- * 0DH and 1FH have subleaves). A leaf above the highest basic/extended leaf answers as the highest
- * basic leaf (Table 3-8 note, as the policy does), which may itself have subleaves. The
- * hypervisor leaves (40000000H…) have none. For every other leaf ECX is ignored, so the cache key
- * uses subleaf 0 and a guest that leaves garbage in ECX still hits.
- */
-function subleafMatters(leaf: u32): bool {
-  if (leaf >= CPUID_HV_BASE && leaf < 0x80000000) return false;
-  let eff = leaf;
-  if ((leaf < 0x80000000 && leaf > maxBasicLeaf) || (leaf >= 0x80000000 && leaf > maxExtLeaf)) eff = maxBasicLeaf;
-  return eff == 4 || eff == 7 || eff == 0xB || eff == 0xD || eff == 0x1F;
-}
-
-/** The slot for (vpid, leaf, subleaf). Invariant: the index stays inside CPUID_CACHE (both mod'ed). */
-@inline function cpuidSlot(vpid: u32, leaf: u32, subleaf: u32): CpuidCacheEntry {
-  const way = (leaf ^ (leaf >> 28) ^ (subleaf << 1)) & (CPUID_CACHE_WAYS - 1);
-  const i = (vpid % MAX_CACHED_VCPUS) * CPUID_CACHE_WAYS + way;
-  return changetype<CpuidCacheEntry>(CPUID_CACHE + <usize>i * CPUID_ENTRY);
-}
 
 const RFLAGS_IF: u64 = 1 << 9;
 const AR_DPL_SHIFT: u32 = 5;
@@ -97,40 +48,36 @@ function guestCr4View(): u64 {
 /** Takes the host CPUID snapshot the policy derives guest values from (boot CPU, once). */
 export function coreExitsInit(): void {
   exitsCpuidInit();
-  maxBasicLeaf = guestMaxBasic(exitsHostCpuid());
-  maxExtLeaf = guestMaxExt(exitsHostCpuid());
-  memory.fill(CPUID_CACHE, 0, <usize>(MAX_CACHED_VCPUS * CPUID_CACHE_WAYS * CPUID_ENTRY));
+  cpuidCacheInit();
 }
 
 /**
  * CPUID (reason 10): the policy's answer (the view the exit handlers share, exits/cpuid-view.ts);
- * the upper halves of rax..rdx are cleared (SDM Vol 2A CPUID: "the high-order 32 bits are cleared").
+ * the upper halves of rax..rdx are cleared (SDM Vol 2A CPUID: "the high-order 32 bits are
+ * cleared"). The answer goes into the vCPU's cache (src/vmm/cpuid-cache.ts), from which hw_vmrun
+ * answers the same question again without leaving boot/vmx.asm; a hit reaches here only for a
+ * vCPU without a cache.
  */
 function onCpuid(vcpu: VCpu): ExitAction {
   const leaf = <u32>vcpu.rax;
-  const subleaf = subleafMatters(leaf) ? <u32>vcpu.rcx : 0;
-  // Keyed on the raw GUEST_CR4 (one VMREAD): the policy reads only CR4.OSXSAVE and CR4.PKE
-  // (Table 3-8: 01H ECX[27], 07H ECX[4]), which are guest-owned (never in CR4_FIXED0/1, so never
-  // in the guest/host mask), so the guest's view of them is the raw field's.
+  const subleaf = <u32>vcpu.rcx;
   const cr4 = vmreadNat(VmcsNatGuest.CR4);
   const xcr0 = vcpu.xcr0 == 0 ? 1 : vcpu.xcr0; // x87 is always enabled (XCR0 bit 0, Vol 1 §13.3)
-  const c = cpuidSlot(vcpu.vpid, leaf, subleaf);
-  if (c.valid == 0 || c.leaf != leaf || c.subleaf != subleaf || c.cr4 != cr4 || c.xcr0 != xcr0) {
+  const cache = vcpu.cpuidCache;
+  if (cache != 0 && cpuidHit(cpuidEntry(cache, leaf), leaf, subleaf, cr4, xcr0)) {
+    const e = cpuidEntry(cache, leaf);
+    vcpu.rax = e.eax;
+    vcpu.rbx = e.ebx;
+    vcpu.rcx = e.ecx;
+    vcpu.rdx = e.edx;
+  } else {
     const out = vcpuCpuid(vcpu, hw_cpu_index(), leaf, subleaf, guestCr4View(), xcr0);
-    c.leaf = leaf;
-    c.subleaf = subleaf;
-    c.cr4 = cr4;
-    c.xcr0 = xcr0;
-    c.eax = out.eax;
-    c.ebx = out.ebx;
-    c.ecx = out.ecx;
-    c.edx = out.edx;
-    c.valid = 1;
+    vcpu.rax = out.eax;
+    vcpu.rbx = out.ebx;
+    vcpu.rcx = out.ecx;
+    vcpu.rdx = out.edx;
+    if (cache != 0) cpuidFill(cpuidEntry(cache, leaf), leaf, subleaf, cr4, xcr0, out.eax, out.ebx, out.ecx, out.edx);
   }
-  vcpu.rax = c.eax;
-  vcpu.rbx = c.ebx;
-  vcpu.rcx = c.ecx;
-  vcpu.rdx = c.edx;
   vcpu.advanceRip();
   return ExitAction.Resume;
 }

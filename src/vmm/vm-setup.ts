@@ -21,6 +21,7 @@ import { print, printDec, printHex, println } from "./console/print";
 import { Vm, vmCreate, hostPhys, vmWrite, stopVmBegin, printVmPrefix, VmState } from "./vm";
 import { GuestImageHeader, checkGuestImage, imageStatusText, ImageStatus, GUEST_LOAD_GPA, GUEST_MODE_LONG } from "./guest-image";
 import { writeGuestStart } from "./guest-start";
+import { cpuidCacheAttach } from "./cpuid-cache";
 import { platformSetup, platformIoBitmapA, platformIoBitmapB, platformMsrBitmap } from "./devices/platform";
 import { BusStatus } from "./bus/bus";
 
@@ -138,6 +139,7 @@ export function createVms(a: FrameAllocator): u32 {
     vcpu.vpid = vcpuCountValue + 1;
     vcpu.sliceTicks = DEFAULT_SLICE_TICKS;
     vcpu.state = VCpuState.RUNNABLE;
+    cpuidCacheAttach(vcpu);
     const h = changetype<GuestImageHeader>(<usize>e.data);
     if (!buildVmcs(vm, vcpu, a, h)) continue;
     vm.vcpu0 = changetype<usize>(vcpu);

@@ -87,6 +87,8 @@ export function vmOf(vcpu: VCpu): Vm { return changetype<Vm>(vcpu.vm); }
 
 /** Claims the next slot (zeroed, RAM map wired to the embedded EPT), or null when all are used. */
 export function vmCreate(name: usize): Vm | null {
+  // boot/defs.inc VM_EXITS_TOTAL / VM_EXIT_COUNTERS (hw_vmrun's CPUID fast path counts its exits).
+  assert(offsetof<Vm>("exitsTotal") == 88 && COUNTERS_OFF == 384 && offsetof<Vm>() <= CONSOLE_OFF, "Vm layout");
   if (vmCountValue >= MAX_VMS) return null;
   const vm = vmAt(vmCountValue);
   memory.fill(changetype<usize>(vm), 0, VM_SLOT_SIZE);

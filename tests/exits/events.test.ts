@@ -119,6 +119,13 @@ describe("re-injection from IDT-vectoring information", () => {
     expect(decide(0n)).toMatchObject({ action: NONE, irqWin: 1 });
     expect(decide(IF)).toMatchObject({ action: INJECT, info: info(0x30, T.EXT) });
   });
+  it("a kept interrupt survives later exits that interrupted no delivery", () => {
+    e.u32("evVectoring", A.EV, info(0x31, T.EXT), 0, 0);
+    e.bool("evException", A.EV, 6, 0);
+    expect(decide(IF).info).toBe(info(6, T.HW));
+    e.u32("evVectoring", A.EV, 0, 0, 0); // the next exit: IDT-vectoring info not valid
+    expect(decide(IF)).toMatchObject({ action: INJECT, info: info(0x31, T.EXT) });
+  });
   it("an interrupted INT n is dropped for a VMM exception (the instruction runs again)", () => {
     e.u32("evVectoring", A.EV, info(0x80, T.SWINT), 0, 2);
     e.bool("evException", A.EV, 14, 2);

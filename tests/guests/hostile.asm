@@ -97,7 +97,7 @@ start:
 .bad:
     CHECK e, "console_write preserves registers"
 
-; ---- VMCALL from CPL 3 -> #UD ----------------------------------------------------------------------
+; ---- VMCALL from CPL 3 -> #UD -------------------------------------------------------------
     ; own GDT with ring-3 segments and a TSS (RSP0 for the #UD taken in ring 3: SDM Vol 3A,
     ; "Stack Switching in IA-32e Mode"), then IRETQ to ring 3
     lgdt [rel gdt_user_desc]

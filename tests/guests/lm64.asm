@@ -109,9 +109,14 @@ start:
     mov ecx, MSR_UNKNOWN
     xor eax, eax
     xor edx, edx
+.wrmsr_unknown:
     wrmsr
     cmp qword [rel exc_count64], 1
     CHECK e, "wrmsr unknown msr #gp to guest idt"
+    ; #GP is a fault: the saved RIP is the WRMSR itself, not the instruction after it
+    lea rax, [rel .wrmsr_unknown]
+    cmp [rel exc_rip64], rax
+    CHECK e, "wrmsr unknown msr #gp rip at the wrmsr"
     cmp qword [rel exc_error64], 0
     CHECK e, "wrmsr unknown msr #gp error code 0"
 
@@ -155,9 +160,13 @@ start:
     xor ecx, ecx
     xor edx, edx
     mov eax, 2
+.xsetbv_bad:
     xsetbv
     cmp qword [rel exc_count64], 2
     CHECK e, "xsetbv invalid value #gp"
+    lea rax, [rel .xsetbv_bad]
+    cmp [rel exc_rip64], rax
+    CHECK e, "xsetbv invalid value #gp rip at the xsetbv"
     xor ecx, ecx
     xgetbv
     cmp eax, 3

@@ -77,9 +77,13 @@ start32:
     mov ecx, MSR_UNKNOWN
     mov eax, 0x11111111
     mov edx, 0x22222222
+.rdmsr_unknown:
     rdmsr
     cmp dword [exc_count32], 1
     CHECK e, "rdmsr unknown msr #gp to guest idt"
+    ; #GP is a fault: the saved EIP is the RDMSR itself, not the instruction after it
+    cmp dword [exc_eip32], .rdmsr_unknown
+    CHECK e, "rdmsr unknown msr #gp eip at the rdmsr"
     cmp dword [exc_error32], 0
     CHECK e, "rdmsr unknown msr #gp error code 0"
     cmp eax, 0x11111111

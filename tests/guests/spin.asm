@@ -17,8 +17,8 @@ start:
     mov si, str_started
     call pass16
 .spin:
-    ; no HLT, no I/O, no exits of any kind: a pure CPU hog (PAUSE exiting is off in a
-    ; hypervisor that leaves "PAUSE exiting" clear, and a plain jump never exits)
+    ; no HLT, no PAUSE, no I/O, no memory access: nothing here can cause a VM exit (SDM Vol 3C,
+    ; "Instructions That Cause VM Exits Conditionally"), only the preemption timer ends the slice
     inc eax
     jmp .spin
 

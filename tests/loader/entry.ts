@@ -43,3 +43,23 @@ export function linux(gm: usize, mem: usize, params: usize, info: usize, state: 
   return linuxLoad<IdentityPhys>(changetype<GuestMemory>(gm), phys(mem),
     changetype<LinuxLoadParams>(params), changetype<LinuxLoadInfo>(info), changetype<BootState>(state));
 }
+
+import { MbLoadParams, MbLoadInfo, multibootLoad, MB_LOAD_INFO_BYTES } from "../../src/vmm/loader/multiboot";
+export function mbInfoBytes(): u32 { return <u32>MB_LOAD_INFO_BYTES; }
+export function multiboot(gm: usize, mem: usize, params: usize, info: usize, state: usize): u32 {
+  return multibootLoad<IdentityPhys>(changetype<GuestMemory>(gm), phys(mem),
+    changetype<MbLoadParams>(params), changetype<MbLoadInfo>(info), changetype<BootState>(state));
+}
+
+// ---------------------------------------------------------------- reason texts (console messages)
+import { linuxStatusText } from "../../src/vmm/loader/linux";
+import { multibootStatusText } from "../../src/vmm/loader/multiboot";
+import { e820StatusText } from "../../src/vmm/loader/e820";
+/** Copies the ASCII text `s` to `out`; returns its length. */
+function copyText(s: string, out: usize): u32 {
+  for (let i = 0; i < s.length; i++) store<u8>(out + <usize>i, <u8>s.charCodeAt(i));
+  return <u32>s.length;
+}
+export function linuxReason(s: u32, out: usize): u32 { return copyText(linuxStatusText(s), out); }
+export function multibootReason(s: u32, out: usize): u32 { return copyText(multibootStatusText(s), out); }
+export function e820Reason(s: u32, out: usize): u32 { return copyText(e820StatusText(<u32>s), out); }

@@ -4,7 +4,7 @@ import { expect } from "vitest";
 import { guestLinux, parseSetupHeader } from "./bzimage.ts";
 import {
   v, MiB, makeVm, buildE820, PARAMS, INFO, STATE, GM, PHYS, E820, HOST_KERNEL, HOST_INITRD, HOST_CMDLINE,
-  E820_ACPI, E820_RESERVED, type E820,
+  E820_ACPI, E820_RESERVED, type E820Entry,
 } from "./vm.ts";
 
 export const guest = guestLinux();
@@ -12,13 +12,13 @@ export const hdr = parseSetupHeader(guest.vmlinuz);
 
 export const ACPI_SIZE = 128 * 1024;
 export const RSDP = 0x000e0000;   // the caller's choice; the loader only passes it on
-export const DEVICE_WINDOWS: E820[] = [
+export const DEVICE_WINDOWS: E820Entry[] = [
   { addr: 0xfec00000, size: 0x1000, type: E820_RESERVED },
   { addr: 0xfee00000, size: 0x1000, type: E820_RESERVED },
 ];
 
 /** A VM of `ramBytes` with its ACPI tables in the last 128 KiB of RAM; returns that region. */
-export function standardVm(ramBytes: number): E820 {
+export function standardVm(ramBytes: number): E820Entry {
   makeVm(ramBytes);
   const acpi = { addr: Math.min(ramBytes, 0xc0000000) - ACPI_SIZE, size: ACPI_SIZE, type: E820_ACPI };
   expect(buildE820([[0, ramBytes]], [acpi, ...DEVICE_WINDOWS])).toBe(0);

@@ -3,13 +3,13 @@
 // tables and entry state, each checked against the image's own header and boot.rst.
 import { beforeAll, describe, expect, it } from "vitest";
 import { guest, hdr, standardVm, stage, load, S, RSDP, ACPI_SIZE, type Info } from "./linux-setup.ts";
-import { MiB, GiB, buildE820, guestBytes, g8, g16, g32, g64, readBootState, readE820Table, hostOf, type E820 } from "./vm.ts";
+import { MiB, GiB, buildE820, guestBytes, g8, g16, g32, g64, readBootState, readE820Table, hostOf, type E820Entry } from "./vm.ts";
 
 const RAM = 128 * MiB;
 const hex = (x: number | bigint): string => `0x${x.toString(16)}`;
 
 /** The E820 map the standard VM must get, written out by hand from its configuration. */
-const expectedE820 = (ram: number): E820[] => [
+const expectedE820 = (ram: number): E820Entry[] => [
   { addr: 0, size: 0x9f000, type: 1 },
   { addr: 0x9f000, size: 0x61000, type: 2 },
   { addr: 0x100000, size: Math.min(ram, 0xc0000000) - ACPI_SIZE - 0x100000, type: 1 },
@@ -84,7 +84,7 @@ describe("Linux loader: the reference kernel in a 128 MiB VM", () => {
   it("zero page: the E820 table is the VM's map, sorted and merged", () => {
     const zp = info.zeroPage;
     const n = g8(zp + 0x1e8);
-    const table: E820[] = Array.from({ length: n }, (_, i) => ({
+    const table: E820Entry[] = Array.from({ length: n }, (_, i) => ({
       addr: Number(g64(zp + 0x2d0 + 20 * i)), size: Number(g64(zp + 0x2d0 + 20 * i + 8)), type: g32(zp + 0x2d0 + 20 * i + 16),
     }));
     expect(table).toEqual(expectedE820(RAM));

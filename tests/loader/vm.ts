@@ -103,10 +103,10 @@ export function makeVm(ramBytes: number, fill = 0xCC, ramStart = 0): void {
 }
 
 export const E820_RAM = 1, E820_RESERVED = 2, E820_ACPI = 3;
-export interface E820 { addr: number; size: number; type: number }
+export interface E820Entry { addr: number; size: number; type: number }
 
 /** Builds the VM's E820 table at E820 from RAM ranges [start, end) and reserved entries. */
-export function buildE820(ram: [number, number][], reserved: E820[]): number {
+export function buildE820(ram: [number, number][], reserved: E820Entry[]): number {
   ram.forEach(([s, e], i) => {
     v.mem.setBigUint64(RAM_IN + 16 * i, BigInt(s), true);
     v.mem.setBigUint64(RAM_IN + 16 * i + 8, BigInt(e), true);
@@ -118,7 +118,7 @@ export function buildE820(ram: [number, number][], reserved: E820[]): number {
   });
   return v.u32("e820Make", E820, RAM_IN, ram.length, RES_IN, reserved.length);
 }
-export function readE820Table(): E820[] {
+export function readE820Table(): E820Entry[] {
   const n = v.mem.getUint32(E820, true);
   return Array.from({ length: n }, (_, i) => ({
     addr: Number(v.mem.getBigUint64(E820 + 8 + 24 * i, true)),

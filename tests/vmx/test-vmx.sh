@@ -7,7 +7,8 @@
 #     check that ran twice, and a check that is not listed here all fail);
 #   - no FAIL line from any guest;
 #   - rm16, pm32, lm64, hostile and bench exit with status 0;
-#   - triple stops with "triple fault", oob with "EPT violation at GPA 0x40000000";
+#   - triple stops with "triple fault", oob with "EPT violation at GPA 0x40000000", and bench
+#     still runs to its end after both were stopped;
 #   - spin started before rm16, pm32 and lm64 exited and is never reported stopped or exited:
 #     one CPU, a guest that never gives it back, so the others can only have finished through
 #     the VMX-preemption timer;
@@ -55,6 +56,7 @@ expected() {
 [pm32] PASS rdmsr pat reset value
 [pm32] PASS wrmsr pat round trip
 [pm32] PASS rdmsr unknown msr #gp to guest idt
+[pm32] PASS rdmsr unknown msr #gp eip at the rdmsr
 [pm32] PASS rdmsr unknown msr #gp error code 0
 [pm32] PASS rdmsr unknown msr leaves edx:eax
 [pm32] PASS mmio mov eax moffs32 read id
@@ -83,6 +85,7 @@ expected() {
 [lm64] PASS mmio mov ah, [mem]
 [lm64] PASS mmio mov r15b load keeps upper bits
 [lm64] PASS wrmsr unknown msr #gp to guest idt
+[lm64] PASS wrmsr unknown msr #gp rip at the wrmsr
 [lm64] PASS wrmsr unknown msr #gp error code 0
 [lm64] PASS cr4 read shows pae
 [lm64] PASS cpuid xsave exposed
@@ -90,6 +93,7 @@ expected() {
 [lm64] PASS cpuid osxsave follows cr4
 [lm64] PASS xsetbv xcr0 x87|sse
 [lm64] PASS xsetbv invalid value #gp
+[lm64] PASS xsetbv invalid value #gp rip at the xsetbv
 [lm64] PASS xsetbv invalid value leaves xcr0
 [oob] PASS started
 [triple] PASS started
@@ -195,6 +199,18 @@ for g in rm16 pm32 lm64; do
     pass "$g exited after spin started (line $ended > $started): the preemption timer works"
   else
     fail "$g must exit after spin started (spin line ${started:-none}, $g line ${ended:-none})"
+  fi
+done
+
+# ---- a stopped VM does not take the others down: bench (the longest guest, created after oob and
+# triple) still ran to its end after both had been stopped
+bench_end=$(lines | grep -anE '^\[bench\] exited with status ' | head -1 | cut -d: -f1)
+for g in oob triple; do
+  stop=$(lines | grep -anE "^\\[$g\\] stopped: " | head -1 | cut -d: -f1)
+  if [ -n "$stop" ] && [ -n "$bench_end" ] && [ "$stop" -lt "$bench_end" ]; then
+    pass "bench exited after $g was stopped (line $bench_end > $stop)"
+  else
+    fail "bench must exit after $g was stopped ($g line ${stop:-none}, bench line ${bench_end:-none})"
   fi
 done
 

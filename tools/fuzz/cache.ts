@@ -30,11 +30,11 @@ export class FuzzCache {
   }
 
   /** The module for `seed`, generated once; copied to `outFile` for the report. */
-  module(seed: number, outFile: string): void {
+  async module(seed: number, outFile: string): Promise<void> {
     const cached = join(this.genDir, `seed-${seed}.wasm`);
     if (!existsSync(cached)) {
       const tmp = `${cached}.tmp${process.pid}`;
-      generateModule(seed, tmp);
+      await generateModule(seed, tmp);
       renameSync(tmp, cached);
     }
     copyFileSync(cached, outFile);

@@ -16,7 +16,7 @@ import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import binaryen from "binaryen";
+import type Binaryen from "binaryen";
 import { REPO_ROOT } from "../wasm-spec/native-compiler.ts";
 
 export const WASM_OPT = join(REPO_ROOT, "node_modules", ".bin", "wasm-opt");
@@ -31,13 +31,17 @@ export const FUZZ_FEATURE_FLAGS: readonly string[] = [
   "--enable-bulk-memory-opt",
 ];
 
-const FEATURES =
-  binaryen.Features.MutableGlobals |
-  binaryen.Features.SignExt |
-  binaryen.Features.NontrappingFPToInt |
-  binaryen.Features.Multivalue |
-  binaryen.Features.BulkMemory |
-  binaryen.Features.BulkMemoryOpt;
+type BinaryenApi = typeof Binaryen;
+let binaryenApi: Promise<BinaryenApi> | undefined;
+
+/**
+ * binaryen.js, loaded on first use only: under tsx's loader its 14 MB module takes tens of
+ * seconds to import on a busy machine, and most runs find their modules in the cache (cache.ts).
+ */
+function loadBinaryen(): Promise<BinaryenApi> {
+  binaryenApi ??= import("binaryen").then((m) => m.default);
+  return binaryenApi;
+}
 
 /** Seed → the random input `-ttf` turns into a module: SHA-256 in counter mode, 1–4 KiB. */
 export function seedBytes(seed: number): Uint8Array {
@@ -49,10 +53,12 @@ export function seedBytes(seed: number): Uint8Array {
 }
 
 /** Replaces call-export / call-export-catch imports (see above); returns the new binary. */
-export function replaceUnsupportedImports(wasm: Uint8Array): { bytes: Uint8Array; replaced: string[] } {
+export async function replaceUnsupportedImports(wasm: Uint8Array): Promise<{ bytes: Uint8Array; replaced: string[] }> {
+  const binaryen = await loadBinaryen();
+  const F = binaryen.Features;
   const m = binaryen.readBinary(wasm);
   try {
-    m.setFeatures(FEATURES);
+    m.setFeatures(F.MutableGlobals | F.SignExt | F.NontrappingFPToInt | F.Multivalue | F.BulkMemory | F.BulkMemoryOpt);
     const replaced: string[] = [];
     for (let i = m.getNumFunctions() - 1; i >= 0; i--) {
       const f = binaryen.getFunctionInfo(m.getFunctionByIndex(i));
@@ -69,7 +75,7 @@ export function replaceUnsupportedImports(wasm: Uint8Array): { bytes: Uint8Array
 }
 
 /** Generates the module for `seed` into `outFile`. Throws with wasm-opt's message on failure. */
-export function generateModule(seed: number, outFile: string): void {
+export async function generateModule(seed: number, outFile: string): Promise<void> {
   const input = `${outFile}.input`;
   const raw = `${outFile}.raw.wasm`;
   writeFileSync(input, seedBytes(seed));
@@ -78,7 +84,7 @@ export function generateModule(seed: number, outFile: string): void {
     if (r.error || r.status !== 0) {
       throw new Error(`wasm-opt -ttf (seed ${seed}) failed: ${r.error?.message ?? r.stderr.trim().slice(-500)}`);
     }
-    writeFileSync(outFile, replaceUnsupportedImports(new Uint8Array(readFileSync(raw))).bytes);
+    writeFileSync(outFile, (await replaceUnsupportedImports(new Uint8Array(readFileSync(raw)))).bytes);
   } finally {
     rmSync(input, { force: true });
     rmSync(raw, { force: true });

@@ -165,7 +165,7 @@ async function main(): Promise<number> {
     const seed = firstSeed + i;
     const file = join(opts.out, `seed-${seed}.wasm`);
     try {
-      fuzzer.cache.module(seed, file);
+      await fuzzer.cache.module(seed, file);
     } catch (e) {
       process.stderr.write(`fuzz: ${e instanceof Error ? e.message : String(e)}\n`);
       return 2;

@@ -48,10 +48,14 @@ export function hostSpanValid(base: u64, len: u64): bool {
   return load<u64>(hostPtr(h, off));
 }
 
-/** Length of the NUL-terminated or length-bounded string in `h` (bytes before the first NUL). */
-export function hostStrLen(h: HostBytes): u64 {
-  for (let i: u64 = 0; i < h.len; i++) {
+/**
+ * Length of the NUL-terminated or length-bounded string in `h` (bytes before the first NUL),
+ * scanning at most `max` + 1 bytes: a result above `max` means "too long", whatever the rest is.
+ */
+export function hostStrLen(h: HostBytes, max: u64): u64 {
+  const n = h.len < max + 1 ? h.len : max + 1;
+  for (let i: u64 = 0; i < n; i++) {
     if (hostU8(h, i) == 0) return i;
   }
-  return h.len;
+  return n;
 }

@@ -9,7 +9,8 @@
 //   - interrupts off, RSI = the zero page's address
 //
 // Everything is validated and placed before the first byte is written, so a refused image leaves
-// guest RAM untouched; every write goes through GuestMemory. Inputs are the images in host memory
+// guest RAM untouched (only GUEST_WRITE_FAILED, an E820 map that disagrees with the VM's RAM map,
+// i.e. a VMM bug, can stop part way); every write goes through GuestMemory. Inputs are the images in host memory
 // (host-bytes.ts), the VM's E820 map (e820.ts) and the ACPI RSDP address.
 
 import { GuestMemory, GmStatus } from "../../ept/guest-memory";
@@ -156,7 +157,7 @@ export function linuxLoad<M>(gm: GuestMemory, mem: M, p: LinuxLoadParams, info: 
   // Command line: the bytes before the first NUL, bounded by cmdline_size ("the maximum size of
   // the command line without the terminating zero", boot.rst) and by our low area.
   const cmd = changetype<HostBytes>(changetype<usize>(p) + offsetof<LinuxLoadParams>("cmdline"));
-  const cmdBytes = hostStrLen(cmd);
+  const cmdBytes = hostStrLen(cmd, LINUX_CMDLINE_MAX);
   if (cmdBytes > <u64>h.cmdlineSize || cmdBytes > LINUX_CMDLINE_MAX) return refuse(info, LinuxStatus.CMDLINE_TOO_LONG, cmdBytes);
   if (!lowAreaIsRam(t, cmdBytes)) return refuse(info, LinuxStatus.LOW_MEMORY_NOT_RAM, LINUX_GDT);
 

@@ -30,7 +30,7 @@ export const PIC_MASTER_PORT: u32 = 0x20;
 export const PIC_SLAVE_PORT: u32 = 0xA0;
 export const ELCR_PORT: u32 = 0x4D0;
 const CHIP_SIZE: usize = 80;
-export const PIC_STATE_SIZE: u32 = <u32>(2 * CHIP_SIZE);
+export const PIC_STATE_SIZE: u32 = 2 * <u32>CHIP_SIZE;
 /** picPendingVector's answer when INTR is not asserted. */
 export const PIC_NONE: i32 = -1;
 /** PIIX4 ELCR1/ELCR2 writable bits: IRQ 0, 1, 2 and 8, 13 are hard-wired edge. */

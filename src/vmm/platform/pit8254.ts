@@ -180,6 +180,7 @@ export function pitInit(p: Pit, lines: IrqLines, tscHz: u64): void {
   // count: RW = LSB/MSB, mode 3, OUT high, so a guest's first control word (mode 2, 3 or 4: OUT
   // high) makes no spurious IRQ 0 edge, and nothing fires before the guest programs a count.
   for (let n: u32 = 0; n < 3; n++) chan(p, n).ctrl = 0x36;
+  irqSet(lines, ISA_IRQ_PIT, true);
 }
 
 function loadCount(p: Pit, c: PitChannel, now: u64): void {

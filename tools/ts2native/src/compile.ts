@@ -8,6 +8,7 @@ import { bindSpectestObjects } from "./exe.ts";
 import { emitModule, symbolNames, type Target } from "./emit-module.ts";
 import { CompileError } from "./errors.ts";
 import { optimizeJumps } from "./jumps.ts";
+import { splitLocalValues } from "./webs.ts";
 import { lowerFunction } from "./lower.ts";
 import type { Module } from "./module.ts";
 import { Reader } from "./reader.ts";
@@ -68,6 +69,7 @@ export function compileModule(bytes: Uint8Array, target: Target): CompileResult 
     validateBody(m, i, f.body.locals, code, where, refs);
     const lowered = lowerFunction(m, i, f.body.locals, code, where);
     optimizeJumps(lowered);
+    splitLocalValues(lowered);
     const alloc = allocate(lowered, m.types[f.type]!);
     bodies.push(emitFunction(m, lowered, alloc, sym));
   });

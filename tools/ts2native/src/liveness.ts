@@ -66,7 +66,7 @@ export function forEachDef(i: Inst, f: (v: number) => void): void {
 
 const HELPERS = new Set(["memgrow", "memcopy", "memfill", "meminit", "tableinit", "tablecopy"]);
 
-interface Block {
+export interface Block {
   first: number;
   last: number;
   succ: number[];
@@ -112,8 +112,8 @@ function buildBlocks(insts: Inst[], numLabels: number): Block[] {
   return blocks;
 }
 
-/** Live intervals (only for vregs that are defined or used) and the clobbering instructions. */
-export function liveIntervals(fn: LoweredFunc): { intervals: Interval[]; clobbers: Clobber[] } {
+/** Basic blocks with their live-in and live-out sets. */
+export function blockLiveness(fn: LoweredFunc): Block[] {
   const blocks = buildBlocks(fn.insts, fn.numLabels);
   // backward data-flow to a fixed point, visiting blocks in reverse order (fast for structured code)
   let changed = true;
@@ -128,6 +128,12 @@ export function liveIntervals(fn: LoweredFunc): { intervals: Interval[]; clobber
       if (b.liveIn.size !== before) changed = true;
     }
   }
+  return blocks;
+}
+
+/** Live intervals (only for vregs that are defined or used) and the clobbering instructions. */
+export function liveIntervals(fn: LoweredFunc): { intervals: Interval[]; clobbers: Clobber[] } {
+  const blocks = blockLiveness(fn);
   const lo = new Array<number>(fn.vregs.length).fill(Infinity);
   const hi = new Array<number>(fn.vregs.length).fill(-Infinity);
   const touch = (v: number, p: number): void => {

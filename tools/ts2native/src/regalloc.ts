@@ -12,7 +12,7 @@
 // - Values not live across calls prefer caller-saved registers (no push/pop in the prologue).
 // - Parameters prefer the register they arrive in; the prologue moves them home in parallel.
 // - When no register is free, the interval with the smallest weight (uses weighted 8x per loop
-//   level) among the current one and the active ones that could give up a suitable register goes
+//   level, divided by the interval's length) among the current one and the active ones that could give up a suitable register goes
 //   to a frame slot; frame slots are reused once their interval has ended.
 
 import { callLayout } from "./callconv.ts";
@@ -93,7 +93,9 @@ export function allocate(fn: LoweredFunc, type: FuncType): Allocation {
   });
   const sameAs = operandHints(fn);
 
-  const weight = (iv: Interval): number => fn.vregs[iv.v]!.weight;
+  // spill priority: weighted uses per unit of length, so a long, sparsely used interval is spilled
+  // before the short temporaries that would otherwise each need a store and a load
+  const weight = (iv: Interval): number => fn.vregs[iv.v]!.weight / (iv.end - iv.start + 2);
   const free = new Set<string>([...CALLER_SAVED_INT, ...CALLEE_SAVED, ...FLOAT_REGS]);
   /** intervals holding a register */
   let active: { iv: Interval; reg: string }[] = [];
