@@ -245,10 +245,16 @@ hw_vmrun:
     ; VM exit: rsp = HOST_RSP, every GPR but rsp holds the guest's value.
     push rdi
     mov rdi, [rsp + 8]
-    mov [rdi + 0*8], rax
+    mov [rdi + 0*8], rax                ; rax, rcx, rdx, rbx first: the CPUID fast path's scratch
     mov [rdi + 1*8], rcx
     mov [rdi + 2*8], rdx
     mov [rdi + 3*8], rbx
+    mov eax, VMCS_EXIT_REASON           ; every exit needs it: read here, not by a core call
+    vmread rax, rax
+    mov [rdi + VCPU_EXIT_REASON], eax
+    cmp eax, EXIT_REASON_CPUID
+    je .cpuid
+.exit_slow:
     mov [rdi + 5*8], rbp
     mov [rdi + 6*8], rsi
     mov [rdi + 8*8], r8
@@ -262,19 +268,12 @@ hw_vmrun:
     pop qword [rdi + 7*8]
     mov rax, cr2
     mov [rdi + VCPU_REG_CR2], rax
-    ; What (nearly) every exit needs, read here rather than by the core one call at a time:
-    ; EXIT_REASON, GUEST_RIP and the VM-exit instruction length (§27.2.1, §27.2.5).
-    mov eax, VMCS_EXIT_REASON
-    vmread rax, rax
-    mov [rdi + VCPU_EXIT_REASON], eax
+    ; GUEST_RIP and the VM-exit instruction length (§27.2.5), which most handlers need.
     mov edx, VMCS_GUEST_RIP
     vmread [rdi + VCPU_RIP], rdx
     mov edx, VMCS_EXIT_INSN_LEN
     vmread rdx, rdx
     mov [rdi + VCPU_EXIT_INSN_LEN], edx
-    cmp eax, EXIT_REASON_CPUID
-    je .cpuid
-.exited:
     xor eax, eax
 .out:
     pop rdi
@@ -290,56 +289,85 @@ hw_vmrun:
 ; A CPUID exit (basic reason 10, no entry-failure bit) whose question the core has answered
 ; before for this vCPU with the same inputs — leaf, subleaf where it counts, raw GUEST_CR4, XCR0 —
 ; is answered from the vCPU's cache (src/vmm/cpuid-cache.ts, filled only by the core's CPUID
-; handler through the CPUID policy) without returning to the core: the answer is written to
-; rax..rdx zero-extended (SDM Vol 2A CPUID), RIP moves past the instruction, the exit is counted
+; handler through the CPUID policy) without returning to the core: the answer goes to eax, ebx,
+; ecx, edx zero-extended (SDM Vol 2A CPUID), RIP moves past the instruction, the exit is counted
 ; where the core counts it (VCpu.exitCount, Vm.exitsTotal, the VM's per-reason counter), and the
-; guest is resumed at once. Anything else (a miss, no cache) goes to the core as usual.
-; In: rdi = the vCPU, edx = the exit instruction length, [rsp] = the vCPU (HOST_RSP).
+; guest is resumed at once. CPUID overwrites exactly rax, rbx, rcx, rdx, so those four (already
+; saved in the block, for a miss) are the only scratch; every other GPR still holds the guest's
+; value, guest rdi is on the stack, and CR2 is untouched. A miss, or a vCPU without a cache, joins
+; the ordinary exit path at .exit_slow.
+; In: rdi = the vCPU, [rsp] = guest rdi, [rsp + 8] = the vCPU (HOST_RSP).
 .cpuid:
-    mov r8d, [rdi + VCPU_CPUID_CACHE]
-    test r8d, r8d
-    jz .exited
+    mov ebx, [rdi + VCPU_CPUID_CACHE]
+    test ebx, ebx
+    jz .exit_slow
     mov ecx, [rdi + 0*8]                ; leaf = guest eax
     mov eax, ecx
     shr eax, 28
     xor eax, ecx
     and eax, CPUID_WAYS - 1             ; the way: (leaf ^ leaf >> 28) & 7, as cpuidEntry()
     imul eax, eax, CPUID_ENTRY
-    add r8, rax
-    cmp dword [r8 + CE_VALID], 0
-    je .exited
-    cmp ecx, [r8 + CE_LEAF]
-    jne .exited
+    add rbx, rax
+    cmp dword [rbx + CE_VALID], 0
+    je .exit_slow
+    cmp ecx, [rbx + CE_LEAF]
+    jne .exit_slow
     mov eax, [rdi + 1*8]                ; subleaf = guest ecx, where the leaf has subleaves
-    and eax, [r8 + CE_SUBLEAF_MASK]
-    cmp eax, [r8 + CE_SUBLEAF]
-    jne .exited
+    and eax, [rbx + CE_SUBLEAF_MASK]
+    cmp eax, [rbx + CE_SUBLEAF]
+    jne .exit_slow
     mov rax, [rdi + VCPU_REG_XCR0]      ; 0 (never set) counts as 1: x87 is always enabled
     test rax, rax
     jnz .xcr0
     mov eax, 1
 .xcr0:
-    cmp rax, [r8 + CE_XCR0]
-    jne .exited
+    cmp rax, [rbx + CE_XCR0]
+    jne .exit_slow
     mov eax, VMCS_GUEST_CR4
     vmread rax, rax
-    cmp rax, [r8 + CE_CR4]
-    jne .exited
-    mov eax, [r8 + CE_EAX]              ; 32-bit loads zero-extend: the upper halves are cleared
-    mov [rdi + 0*8], rax
-    mov eax, [r8 + CE_EAX + 4]
-    mov [rdi + 3*8], rax                ; ebx
-    mov eax, [r8 + CE_EAX + 8]
-    mov [rdi + 1*8], rax                ; ecx
-    mov eax, [r8 + CE_EAX + 12]
-    mov [rdi + 2*8], rax                ; edx
-    add [rdi + VCPU_RIP], rdx           ; past CPUID
+    cmp rax, [rbx + CE_CR4]
+    jne .exit_slow
+    ; Hit. RIP += instruction length (§27.2.5), written straight to the VMCS and the cache.
+    mov eax, VMCS_EXIT_INSN_LEN
+    vmread rdx, rax
     mov eax, VMCS_GUEST_RIP
-    vmwrite rax, [rdi + VCPU_RIP]
+    vmread rcx, rax
+    add rcx, rdx
+    vmwrite rax, rcx
+    mov [rdi + VCPU_RIP], rcx
     inc qword [rdi + VCPU_EXIT_COUNT]
     mov eax, [rdi + VCPU_VM]
     inc qword [rax + VM_EXITS_TOTAL]
     inc dword [rax + VM_EXIT_COUNTERS + EXIT_REASON_CPUID * 4]
-    mov esi, 1
-    test esi, esi                       ; ZF = 0: VMRESUME
-    jmp .load
+    mov eax, [rbx + CE_EAX]             ; 32-bit loads zero-extend: the upper halves are cleared
+    mov ecx, [rbx + CE_EAX + 8]
+    mov edx, [rbx + CE_EAX + 12]
+    mov ebx, [rbx + CE_EAX + 4]
+    pop rdi                             ; guest rdi; [rsp] = the vCPU again, as after .load
+    vmresume
+    ; VMRESUME failed: the same report as the ordinary entry (the block's rax..rdx are the
+    ; guest's values from before the CPUID).
+    jmp .fail
+
+; ---- guest FPU/SSE/AVX state across vCPU switches (src/vmm/fpu.ts) ----------------------------
+; The core runs no x87/SSE/AVX code, so a guest's registers survive its exits; only a switch to
+; another vCPU on this CPU saves and restores them. XSAVE/XRSTOR with EDX:EAX = all ones act on
+; every component enabled in XCR0 (SDM Vol 1 §13.7, §13.8; standard form, 64-byte aligned area);
+; FXSAVE/FXRSTOR (Vol 2A) where the CPU has no XSAVE.
+global hw_xsave, hw_xrstor, hw_fxsave, hw_fxrstor
+hw_xsave:
+    mov eax, -1
+    mov edx, -1
+    xsave64 [rdi]
+    ret
+hw_xrstor:
+    mov eax, -1
+    mov edx, -1
+    xrstor64 [rdi]
+    ret
+hw_fxsave:
+    fxsave64 [rdi]
+    ret
+hw_fxrstor:
+    fxrstor64 [rdi]
+    ret

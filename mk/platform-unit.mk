@@ -5,7 +5,9 @@
 
 PLATFORM_UNIT_DIR := $(BUILD)/platform-unit
 PLATFORM_UNIT_WASM := $(PLATFORM_UNIT_DIR)/platform.wasm
-PLATFORM_UNIT_SRC := $(shell find src/vmm/platform -name '*.ts' 2>/dev/null) tests/platform/entry.ts
+# The LAPIC/IOAPIC files beside these models are tested elsewhere: they are not prerequisites.
+PLATFORM_UNIT_SRC := $(filter-out src/vmm/platform/lapic% src/vmm/platform/ioapic%, \
+                       $(shell find src/vmm/platform -name '*.ts' 2>/dev/null)) tests/platform/entry.ts
 
 TEST_TARGETS += test-platform-unit
 

@@ -82,3 +82,12 @@
  * count × { dq name (NUL-terminated string), dq data, dq size } (src/vmm/guest-images.ts).
  */
 @external("hw", "guest_images") export declare function hw_guest_images(): u64;
+
+// ---- guest extended state (SDM Vol 1 §13.7/§13.8 XSAVE/XRSTOR; Vol 2A FXSAVE/FXRSTOR) -----------
+/** XSAVE of every XCR0-enabled component to the 64-byte aligned area at `area` (CR4.OSXSAVE = 1). */
+@external("hw", "xsave") export declare function hw_xsave(area: usize): void;
+/** XRSTOR of every XCR0-enabled component (those absent from the area's XSTATE_BV are initialized). */
+@external("hw", "xrstor") export declare function hw_xrstor(area: usize): void;
+/** FXSAVE (x87 + SSE, 512 bytes, 16-byte aligned) for CPUs without XSAVE. */
+@external("hw", "fxsave") export declare function hw_fxsave(area: usize): void;
+@external("hw", "fxrstor") export declare function hw_fxrstor(area: usize): void;

@@ -52,12 +52,3 @@ export function preemptionTimerValue(ticks: u64, rate: u32): u32 {
   if (v > 0xFFFFFFFF) return 0xFFFFFFFF;
   return <u32>v;
 }
-
-/**
- * Whether the vCPU that just exited may go on running without a scheduling decision: it is still
- * RUNNABLE and no other vCPU is (so there is nobody to be fair to).
- */
-export function keepRunning(states: usize, count: u32, current: u32): bool {
-  if (current >= count || stateAt(states, current) != VCpuState.RUNNABLE) return false;
-  return countInState(states, count, VCpuState.RUNNABLE) == 1;
-}

@@ -17,6 +17,7 @@ import { coreExitsInit, registerCoreExits } from "./core-exits";
 import { registerExitHandlers } from "./exits/register";
 import { createVms } from "./vm-setup";
 import { runAll } from "./run";
+import { fpuInit, FpuStatus } from "./fpu";
 import { print, println } from "./console/print";
 import { uartDrain, uartInit } from "./console/uart16550";
 import { reportCpu } from "./cpu/identify";
@@ -66,8 +67,10 @@ export function vmm_main(bootMagic: u32, bootInfo: u32): void {
     stop();
   }
   const a = changetype<FrameAllocator>(frames);
-  if (!vmxBringUp(a)) stop();
+  // Before bring-up: it may set CR4.OSXSAVE, which HOST_CR4 must then include.
   coreExitsInit();
+  if (fpuInit() != FpuStatus.OK) println("FPU: XSAVE area larger than 4 KiB; guests get x87/SSE state switching only");
+  if (!vmxBringUp(a)) stop();
   registerCoreExits(exitTable());
   registerExitHandlers(exitTable());
   if (createVms(a) != 0) runAll();

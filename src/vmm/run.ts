@@ -4,21 +4,23 @@
 // unhandled exit or misbehaves is stopped alone; the loop goes on with the others. When no vCPU
 // can run any more, a summary line per VM is printed and the loop returns.
 
-import { hw_vmrun, hw_cpu_index } from "../hw";
+import { hw_vmrun, hw_cpu_index, hw_rdtsc } from "../hw";
 import { VCpu } from "../vmx/vcpu";
 import { vmread32, vmreadNat, vmwrite32 } from "../vmx/vmcs-access";
 import { Vmcs32Ro, Vmcs32Guest, VmcsNatRo } from "../vmx/vmcs/fields";
 import { EXIT_REASON_COUNT, basicExitReason, isEntryFailure, exitReasonName, ExitReason } from "../vmx/exit-reasons";
 import { vmInstructionErrorText, vmFailText, entryFailureText, guestStateQualText } from "../vmx/entry-failure";
-import { vmxCpu, vmxLoadVmcs } from "../vmx/vmx-cpu";
+import { vmxCpu, vmxControls, vmxLoadVmcs } from "../vmx/vmx-cpu";
+import { EXIT_SAVE_PREEMPTION_TIMER } from "../vmx/vmcs/controls";
 import { VCpuState } from "../sched/state";
-import { pickNext, preemptionTimerValue, PICK_NONE } from "../sched/policy";
+import { pickNext, countInState, preemptionTimerValue, PICK_NONE } from "../sched/policy";
 import { ExitAction } from "./exits/action";
 import { exitTable, callExitHandler } from "./dispatch";
 import { print, printDec, printHex, println } from "./console/print";
 import { Vm, VmState, vmOf, vmCount, vmAt, vmCountExit, vmExitCount, stopVmBegin, stopVmEnd, printVmPrefix, vmConsoleFlush } from "./vm";
 import { vcpuAt, vcpuCount } from "./vm-setup";
 import { eventsBeforeEntry } from "./events/apply";
+import { fpuSwitchTo } from "./fpu";
 import { eventsPending } from "./events/pending";
 import { exitsVcpuReady, extEvents } from "./exits/vcpu-ext";
 
@@ -71,9 +73,13 @@ function stopOnEntryFailure(vcpu: VCpu): void {
  * carries across the exits of the slice, otherwise every entry restarts it (§26.5.1, §27.3.2) and
  * a slice lasts until the next exit that yields.
  */
-function runVcpu(vcpu: VCpu): void {
+function runVcpu(vcpu: VCpu, savesTimer: bool): void {
   const table = exitTable();
   const vm = vmOf(vcpu);
+  // Without the "save VMX-preemption timer value" exit control every entry restarts the timer, so
+  // a guest that exits more often than once a slice would never be preempted: the slice is then
+  // measured on the TSC here instead.
+  const deadline = savesTimer ? u64.MAX_VALUE : hw_rdtsc() + vcpu.sliceTicks;
   while (true) {
     // Pending events (exceptions a handler raised, re-injection after an interrupted delivery)
     // go into the VM-entry interruption fields, or open a window exit (src/vmm/events/apply.ts).
@@ -105,7 +111,10 @@ function runVcpu(vcpu: VCpu): void {
       return;
     }
     const action = callExitHandler(slot, vcpu);
-    if (action == ExitAction.Resume && vm.state == VmState.RUNNING && vcpu.state == VCpuState.RUNNABLE) continue;
+    if (action == ExitAction.Resume && vm.state == VmState.RUNNING && vcpu.state == VCpuState.RUNNABLE) {
+      if (savesTimer || hw_rdtsc() < deadline) continue;
+      return;
+    }
     if (action == ExitAction.Stop && vm.state != VmState.STOPPED) {
       stopVmBegin(vm);
       print("handler for exit reason ");
@@ -138,6 +147,7 @@ function printSummary(vm: Vm): void {
 export function runAll(): void {
   const cpu = hw_cpu_index();
   const rate = vmxCpu(cpu).timerRate;
+  const savesTimer = (vmxControls(cpu).exit & EXIT_SAVE_PREEMPTION_TIMER) != 0;
   const n = vcpuCount() < MAX_STATES ? vcpuCount() : MAX_STATES;
   let last = PICK_NONE;
   while (true) {
@@ -155,10 +165,12 @@ export function runAll(): void {
       continue;
     }
     vmwrite32(Vmcs32Guest.PREEMPTION_TIMER_VALUE, preemptionTimerValue(vcpu.sliceTicks, rate));
-    runVcpu(vcpu);
+    fpuSwitchTo(vcpu);
+    runVcpu(vcpu, savesTimer);
   }
   // Whatever is still HALTED waits for an interrupt nothing can send: say so, then summarize.
-  for (let i: u32 = 0; i < n; i++) {
+  snapshotStates(n);
+  for (let i: u32 = 0; i < n && countInState(STATES, n, VCpuState.HALTED) != 0; i++) {
     const vcpu = vcpuAt(i);
     if (vcpu.state == VCpuState.HALTED) {
       const vm = vmOf(vcpu);

@@ -22,6 +22,7 @@ import { Vm, vmCreate, hostPhys, vmWrite, stopVmBegin, printVmPrefix, VmState } 
 import { GuestImageHeader, checkGuestImage, imageStatusText, ImageStatus, GUEST_LOAD_GPA, GUEST_MODE_LONG } from "./guest-image";
 import { writeGuestStart } from "./guest-start";
 import { cpuidCacheAttach } from "./cpuid-cache";
+import { fpuAreaInit } from "./fpu";
 import { platformSetup, platformIoBitmapA, platformIoBitmapB, platformMsrBitmap } from "./devices/platform";
 import { BusStatus } from "./bus/bus";
 
@@ -140,6 +141,10 @@ export function createVms(a: FrameAllocator): u32 {
     vcpu.sliceTicks = DEFAULT_SLICE_TICKS;
     vcpu.state = VCpuState.RUNNABLE;
     cpuidCacheAttach(vcpu);
+    const fpu = frame(a, 0);
+    if (fpu == 0) { refuse(vm, "no host memory for the vCPU's FPU state"); continue; }
+    fpuAreaInit(<usize>fpu);
+    vcpu.fpuArea = <usize>fpu;
     const h = changetype<GuestImageHeader>(<usize>e.data);
     if (!buildVmcs(vm, vcpu, a, h)) continue;
     vm.vcpu0 = changetype<usize>(vcpu);

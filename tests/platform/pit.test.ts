@@ -85,6 +85,13 @@ describe("channel 2 calibration (port 0x61)", () => {
     expect(p.u32("sysIn", sys, 0, 1, tResume + tscOf(60n)) & 0x20).toBe(0x20);
   });
 
+  it("channel 2 does not count while port 0x61 bit 0 (its GATE) is low, as after reset", () => {
+    out(0x43, 0xb0, 0n); out(0x42, 10, 0n); out(0x42, 0, 0n);
+    expect(p.u32("sysIn", sys, 0, 1, tscOf(1000n)) & 0x20).toBe(0);
+    out(0x43, 0x80, tscOf(1000n));
+    expect(inp(0x42, 0n) | (inp(0x42, 0n) << 8)).toBe(10);
+  });
+
   it("port 0x61: bits 3:0 read back, refresh bit 4 toggles every 18 clocks, bits 7:6 read 0", () => {
     p.call("sysOut", sys, 0, 1, 0xff, 0n);
     const a = p.u32("sysIn", sys, 0, 1, 0n);

@@ -167,6 +167,19 @@ describe("16550A: receive", () => {
     expect(rd(IIR)).toBe(0xc4);
   });
 
+  it("IIR priority: received data outranks THRE, THRE outranks modem status", () => {
+    wr(MCR, 0x18); rd(MSR);
+    wr(IER, 0x0b);                    // RDI, THRI, MSI
+    wr(MCR, 0x19);                    // DTR toggles DSR in loopback: DDSR
+    p.u32("uRxPush", u, 0x20, now);
+    expect(rd(IIR) & 0x0f).toBe(0x04);
+    rd(RBR);
+    expect(rd(IIR) & 0x0f).toBe(0x02);
+    expect(rd(IIR) & 0x0f).toBe(0x00); // THRI cleared by the previous read: modem status left
+    rd(MSR);
+    expect(rd(IIR) & 0x0f).toBe(0x01);
+  });
+
   it("a full queue refuses input instead of overrunning; FCR clears the FIFO part", () => {
     wr(FCR, 0x01);
     let n = 0;

@@ -16,7 +16,6 @@ interface Sched {
   testPickNext(count: number, last: number): number;
   testCountInState(count: number, state: number): number;
   testTimerValue(ticks: bigint, rate: number): number;
-  testKeepRunning(count: number, current: number): number;
   pickNone(): number;
   defaultSlice(): bigint;
 }
@@ -64,18 +63,12 @@ describe("pickNext", () => {
   });
 });
 
-describe("counts and keepRunning", () => {
+describe("countInState", () => {
   it("counts states", () => {
     const n = set([RUNNABLE, HALTED, RUNNABLE, DONE]);
     expect(s.testCountInState(n, RUNNABLE)).toBe(2);
     expect(s.testCountInState(n, HALTED)).toBe(1);
     expect(s.testCountInState(n, DONE)).toBe(1);
-  });
-  it("keeps running the current vCPU only when no other is runnable", () => {
-    expect(s.testKeepRunning(set([RUNNABLE, DONE]), 0)).toBe(1);
-    expect(s.testKeepRunning(set([RUNNABLE, RUNNABLE]), 0)).toBe(0);
-    expect(s.testKeepRunning(set([HALTED, RUNNABLE]), 0)).toBe(0);
-    expect(s.testKeepRunning(set([RUNNABLE]), 3)).toBe(0);
   });
 });
 

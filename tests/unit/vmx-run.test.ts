@@ -172,6 +172,16 @@ describe("VMs on the fake VMX", () => {
     const [spin, a, b] = [...m.vmx.vmcs.keys()];
     // slice by slice: spin a b | spin a b | spin b | spin | spin | spin
     expect(m.vmx.entryLog).toEqual([spin, a, b, spin, a, b, spin, b, spin, spin, spin]);
+    // The guests' x87/SSE/AVX state moves only on a switch to another vCPU (the fake CPU has
+    // XSAVE), each vCPU with its own area: 9 switches in, 8 out, none when the spinning guest
+    // follows itself; every save is of the area restored just before (the owner's).
+    const log = m.vmx.fpuLog;
+    const restores = log.filter((x) => x.startsWith("xrstor "));
+    expect(restores).toHaveLength(9);
+    expect(log.filter((x) => x.startsWith("xsave "))).toHaveLength(8);
+    expect(new Set(restores).size).toBe(3);
+    expect(log[0]).toMatch(/^xrstor /);
+    for (let i = 1; i < log.length; i += 2) expect(log[i]!.slice(6)).toBe(log[i - 1]!.slice(7));
     expect(lines.filter((l) => l.includes("exited"))).toEqual([
       "[a] exited with status 2",
       "[b] exited with status 3",

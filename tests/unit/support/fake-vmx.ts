@@ -61,6 +61,7 @@ export class FakeVmx {
   /** The order in which VMCSs were entered (the scheduler's decisions). */
   readonly entryLog: number[] = [];
   readonly inveptCalls: [number, bigint][] = [];
+  readonly fpuLog: string[] = [];
   /** Stop runaway loops: a scripted guest that never ends fails the test instead of hanging. */
   maxEntries = 10000;
   script: GuestScript = () => ({ exit: 12 }); // HLT with IF = 0: every guest halts at once
@@ -125,6 +126,11 @@ export class FakeVmx {
     },
     xgetbv: (): bigint => 3n,
     xsetbv: (): void => {},
+    // The guest's extended state: which area was saved / restored, in order (src/vmm/fpu.ts).
+    xsave: (area: number): void => void this.fpuLog.push(`xsave ${area >>> 0}`),
+    xrstor: (area: number): void => void this.fpuLog.push(`xrstor ${area >>> 0}`),
+    fxsave: (area: number): void => void this.fpuLog.push(`fxsave ${area >>> 0}`),
+    fxrstor: (area: number): void => void this.fpuLog.push(`fxrstor ${area >>> 0}`),
     vmrun: (regs: number, launched: number): number => this.run(regs >>> 0, launched !== 0),
   };
 

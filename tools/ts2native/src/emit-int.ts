@@ -53,7 +53,10 @@ export function emitIntNum(ctx: FnCtx, i: Inst & { k: "num" }): boolean {
       // an i32 is kept zero-extended, and a 32-bit move zero-extends: one copy is the conversion
       const l = ctx.loc(i.dst);
       if (l.k === "reg") {
-        ctx.intToReg(i.a, l.reg, 32);
+        // wrap_i64 must clear bits 63:32 even when the operand already sits in the destination
+        const A = ctx.regOf(i.a);
+        if (A === l.reg && name === "wrap_i64") ctx.ins(`mov ${reg(A, 32)}, ${reg(A, 32)}`);
+        else ctx.intToReg(i.a, l.reg, 32);
         return true;
       }
       ctx.intToReg(i.a, "rax", 32);
