@@ -59,6 +59,14 @@ _start64:
     fninit
     ldmxcsr [rel mxcsr_default]
 
+    ; Mask every line of both 8259A PICs (OCW1: interrupt mask register, data ports 0x21/0xA1):
+    ; the host takes no device interrupts, and the firmware may leave the PIT's IRQ 0 enabled.
+    ; With external-interrupt exiting and "acknowledge interrupt on exit" (VMX), an unmasked line
+    ; would exit a guest, be acknowledged and then never see an EOI.
+    mov al, 0xFF
+    out 0x21, al
+    out 0xA1, al
+
     call console_init
     call idt_init
     xor edi, edi

@@ -13,6 +13,8 @@ import { VCpuState } from "../sched/state";
 import { exitsCpuidInit, vcpuCpuid } from "./exits/cpuid-view";
 import { cpuidCacheInit, cpuidEntry, cpuidHit, cpuidFill } from "./cpuid-cache";
 import { ExitAction } from "./exits/action";
+import { exitsVcpuReady, extEvents } from "./exits/vcpu-ext";
+import { eventsPending } from "./events/pending";
 import { ExitTable } from "./dispatch";
 import { print, printDec, println } from "./console/print";
 import { Vm, VmState, vmOf, vmRead, stopVm, finishVm, printVmPrefix, vmConsolePutByte } from "./vm";
@@ -83,12 +85,15 @@ function onCpuid(vcpu: VCpu): ExitAction {
 }
 
 /**
- * HLT (reason 12). With RFLAGS.IF = 0 nothing can wake the vCPU (no NMI source is virtualized):
- * it is done. With IF = 1 it waits (HALTED) for an interrupt; RIP moves past HLT so it resumes
+ * HLT (reason 12). With RFLAGS.IF = 0 and no event pending nothing can wake the vCPU (no NMI
+ * source is virtualized): it is done. With IF = 1 it waits (HALTED) for an interrupt; RIP moves past HLT so it resumes
  * after it, as the CPU would after the interrupt handler's IRET.
  */
 function onHlt(vcpu: VCpu): ExitAction {
   vcpu.advanceRip();
+  // An event already pending (an NMI, an exception to re-inject) ends the HLT at once: it is
+  // injected at the next entry (src/vmm/events/apply.ts).
+  if (exitsVcpuReady(vcpu) && eventsPending(extEvents(vcpu))) return ExitAction.Resume;
   if ((vmreadNat(VmcsNatGuest.RFLAGS) & RFLAGS_IF) == 0) {
     const vm = vmOf(vcpu);
     finishVm(vcpu, VmState.HALTED);

@@ -4,19 +4,21 @@
 // unhandled exit or misbehaves is stopped alone; the loop goes on with the others. When no vCPU
 // can run any more, a summary line per VM is printed and the loop returns.
 
-import { hw_vmrun, hw_cpu_index, hw_rdtsc } from "../hw";
+import { hw_vmrun, hw_cpu_index, hw_rdtsc, hw_invept } from "../hw";
+import { EPT_FLAG_INVEPT_NEEDED, eptTakeInveptNeeded, eptPointerOf } from "../ept/table";
+import { EPTCAP_INVEPT_SINGLE_CONTEXT } from "../ept/entry";
 import { VCpu } from "../vmx/vcpu";
 import { vmread32, vmreadNat, vmwrite32 } from "../vmx/vmcs-access";
 import { Vmcs32Ro, Vmcs32Guest, VmcsNatRo } from "../vmx/vmcs/fields";
 import { EXIT_REASON_COUNT, basicExitReason, isEntryFailure, exitReasonName, ExitReason } from "../vmx/exit-reasons";
 import { vmInstructionErrorText, vmFailText, entryFailureText, guestStateQualText } from "../vmx/entry-failure";
-import { vmxCpu, vmxControls, vmxLoadVmcs } from "../vmx/vmx-cpu";
+import { vmxCpu, vmxCaps, vmxControls, vmxLoadVmcs } from "../vmx/vmx-cpu";
 import { EXIT_SAVE_PREEMPTION_TIMER } from "../vmx/vmcs/controls";
 import { VCpuState } from "../sched/state";
 import { pickNext, countInState, preemptionTimerValue, PICK_NONE } from "../sched/policy";
 import { ExitAction } from "./exits/action";
 import { exitTable, callExitHandler } from "./dispatch";
-import { print, printDec, printHex, println } from "./console/print";
+import { print, printDec, println } from "./console/print";
 import { Vm, VmState, vmOf, vmCount, vmAt, vmCountExit, vmExitCount, stopVmBegin, stopVmEnd, printVmPrefix, vmConsoleFlush } from "./vm";
 import { vcpuAt, vcpuCount } from "./vm-setup";
 import { eventsBeforeEntry } from "./events/apply";
@@ -25,6 +27,9 @@ import { eventsPending } from "./events/pending";
 import { exitsVcpuReady, extEvents } from "./exits/vcpu-ext";
 
 const MAX_STATES: u32 = 8;
+/** INVEPT types (SDM Vol 3C §30.3 INVEPT). */
+const INVEPT_SINGLE_CONTEXT: u32 = 1;
+const INVEPT_ALL_CONTEXT: u32 = 2;
 const STATES: usize = memory.data(<i32>(MAX_STATES * 4), 16);
 
 /** Copies every vCPU's state into the policy's array. */
@@ -68,10 +73,9 @@ function stopOnEntryFailure(vcpu: VCpu): void {
 }
 
 /**
- * Runs `vcpu` (its VMCS current) until it yields or stops. The preemption timer was armed by
- * the caller; with "save VMX-preemption timer value" (an exit control) the remaining count
- * carries across the exits of the slice, otherwise every entry restarts it (§26.5.1, §27.3.2) and
- * a slice lasts until the next exit that yields.
+ * Runs `vcpu` (its VMCS current) until it yields, stops or its slice ends. The preemption timer
+ * was armed by the caller; with "save VMX-preemption timer value" (`savesTimer`, an exit
+ * control) the remaining count carries across the exits of the slice (§26.5.1, §27.3.2).
  */
 function runVcpu(vcpu: VCpu, savesTimer: bool): void {
   const table = exitTable();
@@ -80,17 +84,23 @@ function runVcpu(vcpu: VCpu, savesTimer: bool): void {
   // a guest that exits more often than once a slice would never be preempted: the slice is then
   // measured on the TSC here instead.
   const deadline = savesTimer ? u64.MAX_VALUE : hw_rdtsc() + vcpu.sliceTicks;
+  // The vCPU's event state (src/vmm/exits/vcpu-ext.ts), located once per slice rather than per exit.
+  const evReady = exitsVcpuReady(vcpu);
+  const ev = extEvents(vcpu);
   while (true) {
     // Pending events (exceptions a handler raised, re-injection after an interrupted delivery)
     // go into the VM-entry interruption fields, or open a window exit (src/vmm/events/apply.ts).
-    // With nothing pending there is nothing to decide: a window exit is only ever requested for a
-    // pending event, and the window handler itself re-runs the decision that closes it.
-    if (exitsVcpuReady(vcpu) && eventsPending(extEvents(vcpu)) && !eventsBeforeEntry(vcpu)) {
+    // With nothing pending and no window exit requested (EventState.windows) there is nothing
+    // to decide, and the call is skipped.
+    if (evReady && (ev.windows != 0 || eventsPending(ev)) && !eventsBeforeEntry(vcpu)) {
       stopVmBegin(vm);
       print("triple fault (an event could not be delivered)");
       stopVmEnd(vcpu);
       return;
     }
+    // An EPT entry that was present changed (a handler remapped or protected guest memory): the
+    // CPU may cache the old translation for this EPTP until INVEPT (SDM Vol 3C §28.4.3.4).
+    if ((vm.eptFlags & EPT_FLAG_INVEPT_NEEDED) != 0) inveptVm(vm);
     const status = hw_vmrun(vcpu.regs(), vcpu.launched);
     if (status != 0) { stopOnVmFail(vcpu, status); return; }
     vcpu.launched = 1;
@@ -126,6 +136,16 @@ function runVcpu(vcpu: VCpu, savesTimer: bool): void {
   }
 }
 
+/**
+ * INVEPT for `vm`'s EPTP: single-context where the CPU has it, else all-context (A.10;
+ * vmx-cpu.ts refused a CPU with neither).
+ */
+function inveptVm(vm: Vm): void {
+  const single = (vmxCaps(hw_cpu_index()).eptVpidCap & EPTCAP_INVEPT_SINGLE_CONTEXT) != 0;
+  eptTakeInveptNeeded(vm.ept());
+  hw_invept(single ? INVEPT_SINGLE_CONTEXT : INVEPT_ALL_CONTEXT, eptPointerOf(vm.ept()));
+}
+
 /** `[NAME] exits: total N, cpuid N, io N, …` — every reason with a non-zero count. */
 function printSummary(vm: Vm): void {
   vmConsoleFlush(vm);
@@ -156,6 +176,8 @@ export function runAll(): void {
     if (i == PICK_NONE) break;
     last = i;
     const vcpu = vcpuAt(i);
+    // A VM stopped or ended by one vCPU takes its other vCPUs with it.
+    if (vmOf(vcpu).state != VmState.RUNNING) { vcpu.state = VCpuState.DONE; continue; }
     const st = vmxLoadVmcs(cpu, vcpu.vmcsPa);
     if (st != 0) {
       printVmPrefix(vmOf(vcpu));
@@ -170,7 +192,8 @@ export function runAll(): void {
   }
   // Whatever is still HALTED waits for an interrupt nothing can send: say so, then summarize.
   snapshotStates(n);
-  for (let i: u32 = 0; i < n && countInState(STATES, n, VCpuState.HALTED) != 0; i++) {
+  const halted = countInState(STATES, n, VCpuState.HALTED);
+  for (let i: u32 = 0; i < n && halted != 0; i++) {
     const vcpu = vcpuAt(i);
     if (vcpu.state == VCpuState.HALTED) {
       const vm = vmOf(vcpu);

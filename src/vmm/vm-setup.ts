@@ -3,12 +3,14 @@
 // 2 MiB host pages, mapped write-back through the VM's own EPT (SDM Vol 3C §28.3; the MMIO
 // test-device page 0xFEB00000 is deliberately left unmapped so every access is an EPT violation);
 // the image copied to 0x8000 through GuestMemory; its platform (port and MMIO buses, devices,
-// I/O bitmaps: src/vmm/devices/platform.ts); a VMCS (§24.2) with controls, host and guest state. Frames come from the host frame allocator (src/vmm/mem/frames.ts), below 4 GiB.
+// I/O bitmaps: src/vmm/devices/platform.ts); a VMCS (§24.2) with controls, host and guest state;
+// a CPUID answer cache and an FPU-state area. Frames come from the host frame allocator
+// (src/vmm/mem/frames.ts), below 4 GiB (the core reaches them through wasm32 addresses).
 
 import { hw_guest_images, hw_vmclear, hw_invvpid } from "../hw";
 import { FrameAllocator, allocFrame, alloc2MRun } from "./mem/frames";
 import { TableFrames } from "./mem/table-frames";
-import { Ept, eptInit, eptMap, eptPointerOf, EptStatus, EPT_RWX, EPT_MT_WB } from "../ept/table";
+import { eptInit, eptMap, eptPointerOf, EptStatus, EPT_RWX, EPT_MT_WB } from "../ept/table";
 import { IdentityPhys } from "../ept/phys";
 import { basicRevisionId } from "../vmx/vmcs/basic";
 import { VCpu, VCPU_SIZE } from "../vmx/vcpu";
@@ -37,6 +39,7 @@ const VCPUS: usize = memory.data(<i32>(MAX_VCPUS * VCPU_SIZE), 64);
 let vcpuCountValue: u32 = 0;
 const TABLE_FRAMES: usize = memory.data(16, 8);
 const POINTERS: usize = memory.data(40, 8);
+
 export function vcpuCount(): u32 { return vcpuCountValue; }
 /** vCPU `i`. Invariant: i < vcpuCount(). */
 export function vcpuAt(i: u32): VCpu { return changetype<VCpu>(VCPUS + <usize>i * VCPU_SIZE); }
@@ -48,10 +51,10 @@ export function vcpuAt(i: u32): VCpu { return changetype<VCpu>(VCPUS + <usize>i 
   size: u64;
 }
 
-/** A zeroed 4 KiB frame below 4 GiB filled with `fill`, or 0. */
-function frame(a: FrameAllocator, fill: u8): u64 {
+/** A zeroed 4 KiB frame below 4 GiB, or 0. */
+function frame(a: FrameAllocator): u64 {
   const pa = allocFrame(a, LIMIT_4G);
-  if (pa != 0) memory.fill(<usize>pa, fill, 4096);
+  if (pa != 0) memory.fill(<usize>pa, 0, 4096);
   return pa;
 }
 
@@ -95,7 +98,7 @@ function buildMemory(vm: Vm, a: FrameAllocator, e: ImageEntry): bool {
 
 /** The VMCS of `vcpu` for image header `h`. */
 function buildVmcs(vm: Vm, vcpu: VCpu, a: FrameAllocator, h: GuestImageHeader): bool {
-  const vmcs = frame(a, 0);
+  const vmcs = frame(a);
   if (vmcs == 0) { refuse(vm, "no host memory for the VMCS"); return false; }
   store<u32>(<usize>vmcs, basicRevisionId(vmxCaps(0).basic)); // §24.2: revision id, bit 31 = 0
   vcpu.vmcsPa = vmcs;
@@ -141,7 +144,7 @@ export function createVms(a: FrameAllocator): u32 {
     vcpu.sliceTicks = DEFAULT_SLICE_TICKS;
     vcpu.state = VCpuState.RUNNABLE;
     cpuidCacheAttach(vcpu);
-    const fpu = frame(a, 0);
+    const fpu = frame(a);
     if (fpu == 0) { refuse(vm, "no host memory for the vCPU's FPU state"); continue; }
     fpuAreaInit(<usize>fpu);
     vcpu.fpuArea = <usize>fpu;

@@ -7,7 +7,7 @@
 import { describe, expect, it } from "vitest";
 import { FakeMachine, runVmmMain } from "./support/fake-machine.ts";
 import { F, REG, type Entered, type GuestStep } from "./support/fake-vmx.ts";
-import { skylakeX } from "./support/cpus.ts";
+import { MSR, skylakeX } from "./support/cpus.ts";
 import { MB1_MAGIC, mb1Info, mb1Mmap, type Range } from "./support/multiboot.ts";
 
 /** The fake machine's RAM: 64 MiB, usable from 1 MiB (the core reserves below the image end, 4 MiB). */
@@ -239,5 +239,77 @@ describe("VMs on the fake VMX", () => {
     ]);
     expect(lines).toContain("[good] exited with status 5");
     expect(m.vmx.vmcs.size).toBe(1);
+  });
+
+  it.each([
+    ["mode 32", (h: Buffer) => h.writeUInt32LE(32, 4), "start mode is neither 16 nor 64"],
+    ["entry at 64 KiB in mode 16", (h: Buffer) => h.writeBigUInt64LE(0x10000n, 8), "entry point outside guest RAM (or above 64 KiB in mode 16)"],
+    ["entry beyond RAM", (h: Buffer) => h.writeBigUInt64LE(1n << 40n, 8), "entry point outside guest RAM (or above 64 KiB in mode 16)"],
+    ["RSP 0", (h: Buffer) => h.writeBigUInt64LE(0n, 24), "initial RSP outside guest RAM (or above 64 KiB in mode 16)"],
+    ["CR3 in mode 16", (h: Buffer) => h.writeBigUInt64LE(0x9000n, 16), "CR3 not a page-aligned PML4 inside guest RAM (or not 0 in mode 16)"],
+  ])("header check: %s", (_what, patch, reason) => {
+    const h = header(16);
+    patch(h);
+    const m = machine([{ name: "bad", header: h }, { name: "good" }]);
+    const lines = run(m, [(e) => exitCall(0n)(e)]);
+    expect(lines[0]).toBe(`[bad] stopped: bad image header: ${reason}`);
+    expect(lines).toContain("[good] exited with status 0");
+  });
+
+  it("an image shorter than its header, and MSR-load and VMfailInvalid entry failures", () => {
+    const m = machine([{ name: "short", header: Buffer.alloc(8), body: Buffer.alloc(0) }, { name: "msr" }, { name: "inval" }]);
+    const lines = run(m, [
+      () => ({ exit: (0x80000000 | 34) >>> 0, qual: 3n }),
+      () => ({ vmfail: 1 }),
+    ]);
+    expect(lines.filter((l) => l.includes(" stopped: "))).toEqual([
+      "[short] stopped: bad image header: image smaller than its 32-byte header",
+      "[msr] stopped: VM-entry failure: MSR loading (exit reason 34: MSR-load entry 3)",
+      "[inval] stopped: VMLAUNCH failed: VMfailInvalid (no valid current VMCS)",
+    ]);
+  });
+});
+
+describe("VMX bring-up refusals", () => {
+  /** Boots a Skylake-X whose MSRs `patch` changed; returns the line after the VT-x verdict. */
+  function bringUp(patch: (msrs: Map<number, bigint>) => void): { line: string; m: FakeMachine } {
+    const spec = skylakeX();
+    const msrs = new Map(spec.msrs);
+    patch(msrs);
+    const m = new FakeMachine({ ...spec, msrs });
+    runVmmMain(m, 0x2badb002, 0); // no loader block: refused before any VMX work
+    return { line: m.lines[5] ?? "", m };
+  }
+
+  it("without a memory map there is no frame allocator, so no VMXON", () => {
+    const { line, m } = bringUp(() => {});
+    expect(line).toBe("VT-x bring-up: refused: no usable memory map for the frame allocator");
+    expect(m.vmx.on).toBe(false);
+  });
+
+  it("names a missing required control and leaves VMX off", () => {
+    const m = machine([{ name: "never" }]);
+    const pin = m.msrs.get(MSR.TRUE_PINBASED)!;
+    m.msrs.set(MSR.TRUE_PINBASED, pin & ~(1n << (32n + 6n))); // VMX-preemption timer may not be 1
+    runVmmMain(m, MB1_MAGIC, INFO);
+    expect(m.lines[4]).toBe("VT-x: supported: EPT unrestricted-guest VPID EPT-2M EPT-1G");
+    expect(m.lines[5]).toBe("VT-x bring-up: refused: pin-based controls lack required bits 0x00000040 (VMX-preemption timer)");
+    expect(m.vmx.on).toBe(false);
+  });
+
+  it("refuses EPT without write-back paging structures", () => {
+    const m = machine([{ name: "never" }]);
+    m.msrs.set(MSR.EPT_VPID_CAP, m.msrs.get(MSR.EPT_VPID_CAP)! & ~(1n << 14n));
+    runVmmMain(m, MB1_MAGIC, INFO);
+    expect(m.lines[5]).toBe("VT-x bring-up: refused: IA32_VMX_EPT_VPID_CAP lacks 0x4000 (4-level walk, WB paging structures, INVEPT)");
+  });
+
+  it("sets and locks an unlocked IA32_FEATURE_CONTROL before VMXON", () => {
+    const m = machine([]);
+    m.msrs.set(MSR.FEATURE_CONTROL, 0n);
+    runVmmMain(m, MB1_MAGIC, INFO);
+    expect(m.msrWrites).toEqual([[MSR.FEATURE_CONTROL, 0x5n]]);
+    expect(m.lines[5]).toMatch(/^VT-x: VMXON on CPU 0 /);
+    expect(m.vmx.cr4 & (1n << 13n)).toBe(1n << 13n); // CR4.VMXE
   });
 });

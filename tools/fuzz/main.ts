@@ -9,7 +9,7 @@
 //                          [--replay] [--regressions DIR] [--out DIR]
 
 import { randomInt } from "node:crypto";
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { type Engine } from "../wasm-spec/engine.ts";
 import { FUZZING_SUPPORT } from "../wasm-spec/hosts.ts";
@@ -17,6 +17,7 @@ import { NativeCompiler } from "../wasm-spec/native-compiler.ts";
 import { NativeEngine } from "../wasm-spec/native-engine.ts";
 import { V8Engine } from "../wasm-spec/v8-engine.ts";
 import { FuzzCache } from "./cache.ts";
+import { type Case, regressionCases, saveRegression } from "./regressions.ts";
 import { fuzzExecLines } from "./fuzz-exec.ts";
 import { describeDifference, firstDifference, normalizeBinaryen, protocolLines } from "./normalize.ts";
 
@@ -64,12 +65,6 @@ function parseArgs(argv: readonly string[]): Options {
   return o;
 }
 
-interface Case {
-  readonly label: string;
-  readonly file: string;
-  readonly seed: number | undefined;
-}
-
 type Verdict = { kind: "agree" } | { kind: "inconclusive"; why: string } | { kind: "mismatch"; report: string };
 
 class Fuzzer {
@@ -113,29 +108,6 @@ class Fuzzer {
     }
     return reports.length ? { kind: "mismatch", report: reports.join("\n") } : { kind: "agree" };
   }
-
-  saveRegression(c: Case, report: string): string {
-    mkdirSync(this.opts.regressions, { recursive: true });
-    const base = join(this.opts.regressions, `seed-${c.seed}`);
-    copyFileSync(c.file, `${base}.wasm`);
-    writeFileSync(
-      `${base}.txt`,
-      `Differential fuzzing mismatch, seed ${c.seed} (tools/fuzz/main.ts --seed ${c.seed} --count 1).\n` +
-        `Replayed by \`make test-fuzz\`; delete both files once the cause is fixed and understood.\n\n${report}\n`,
-    );
-    return `${base}.wasm`;
-  }
-}
-
-function regressionCases(dir: string): Case[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .filter((f) => f.endsWith(".wasm"))
-    .sort()
-    .map((f) => {
-      const m = /^seed-(\d+)\.wasm$/.exec(f);
-      return { label: `regression ${f}`, file: join(dir, f), seed: m ? Number(m[1]) : undefined };
-    });
 }
 
 async function main(): Promise<number> {
@@ -155,7 +127,7 @@ async function main(): Promise<number> {
       console.log(`INCONCLUSIVE ${c.label}: ${v.why}`);
     } else {
       counts.mismatched++;
-      const saved = opts.save && c.seed !== undefined && !c.label.startsWith("regression") ? ` (saved as ${fuzzer.saveRegression(c, v.report)})` : "";
+      const saved = opts.save && c.seed !== undefined && !c.isRegression ? ` (saved as ${saveRegression(opts.regressions, c.seed, c.file, v.report)})` : "";
       console.log(`MISMATCH ${c.label}${saved}:\n${v.report.replace(/^/gm, "  ")}`);
     }
   };
@@ -170,7 +142,7 @@ async function main(): Promise<number> {
       process.stderr.write(`fuzz: ${e instanceof Error ? e.message : String(e)}\n`);
       return 2;
     }
-    await run({ label: `seed ${seed}`, file, seed });
+    await run({ label: `seed ${seed}`, file, seed, isRegression: false });
   }
   console.log(`fuzz: ${counts.modules} modules, ${counts.agree} agree, ${counts.mismatched} mismatched, ${counts.inconclusive} inconclusive`);
   return counts.mismatched > 0 ? 1 : 0;

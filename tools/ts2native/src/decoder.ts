@@ -333,6 +333,9 @@ function checkModule(m: Module): void {
     throw new CompileError(where, at, msg);
   };
   if (m.memories.length > 1) fail("memory section", 0, "multiple memories");
+  // Wasm 1.0 §2.5: at most one table; more need the reference-types proposal, which ts2native does
+  // not implement (its table.get/set/grow/fill and typed references would be needed with them).
+  if (m.tables.length > 1) fail("table section", 0, "multiple tables (needs the reference-types proposal, not supported)");
   if (m.start !== null) {
     const f = m.funcs[m.start];
     if (!f) fail("start section", 0, `unknown function ${m.start}`);

@@ -7,7 +7,7 @@
 
 import { widthOf, type FnCtx } from "./emit-ctx.ts";
 import type { Cond, Opnd } from "./ir.ts";
-import { fitsS32 } from "./x86.ts";
+import { fitsS32, reg } from "./x86.ts";
 
 const INT_CC: Record<string, string> = {
   eq: "e", ne: "ne", lt_s: "l", lt_u: "b", gt_s: "g", gt_u: "a", le_s: "le", le_u: "be", ge_s: "ge", ge_u: "ae",
@@ -24,6 +24,7 @@ export type Flags = { cc: string } | { special: "feq" | "fne" };
 /** Emits the flag-setting instructions for `c`; returns what to test. Uses rcx, rdx, xmm14, xmm15. */
 export function emitFlags(ctx: FnCtx, c: Cond): Flags {
   if (c.t === "f32" || c.t === "f64") return floatFlags(ctx, c);
+  if (c.cc === "test") return testFlags(ctx, c);
   const w = widthOf(c.t);
   let cc = c.cc;
   let a: Opnd = c.a;
@@ -58,6 +59,35 @@ export function emitFlags(ctx: FnCtx, c: Cond): Flags {
   }
   const x = INT_CC[cc]!;
   return { cc: c.neg ? INVERSE[x]! : x };
+}
+
+/** cc "test": (a & b) != 0 through TEST (commutative; an immediate must be the second operand). */
+function testFlags(ctx: FnCtx, c: Cond): Flags {
+  const w = widthOf(c.t);
+  let [a, b] = c.a.k === "c" ? [c.b, c.a] : [c.a, c.b];
+  let left: string;
+  if (a.k === "c") {
+    ctx.intToReg(a, "rcx", w);
+    left = reg("rcx", w);
+  } else left = ctx.intRM(a, w);
+  let right: string;
+  if (b.k === "c" && (w === 32 || fitsS32(b.bits))) right = ctx.intSrc(b, w);
+  else if (b.k === "c") {
+    ctx.intToReg(b, "rdx", w);
+    right = "rdx";
+  } else {
+    right = ctx.intRM(b, w);
+    if (right.includes("[")) {
+      if (left.includes("[")) {
+        ctx.intToReg(a, "rcx", w);
+        left = reg("rcx", w);
+      }
+      [left, right] = [right, left];
+    }
+  }
+  ctx.ins(`test ${left}, ${right}`);
+  void a;
+  return { cc: c.neg ? "e" : "ne" };
 }
 
 function floatFlags(ctx: FnCtx, c: Cond): Flags {
@@ -97,18 +127,19 @@ export function emitCondJump(ctx: FnCtx, c: Cond, target: string): void {
   }
 }
 
-/** Sets al to the condition's 0/1 value and zero-extends it into eax. */
-export function emitCondValue(ctx: FnCtx, c: Cond): void {
+/** Sets register r64 (not rdx) to the condition's 0/1 value. */
+export function emitCondValue(ctx: FnCtx, c: Cond, r64 = "rax"): void {
   const f = emitFlags(ctx, c);
-  if ("cc" in f) ctx.ins(`set${f.cc} al`);
+  const b = reg(r64, 8);
+  if ("cc" in f) ctx.ins(`set${f.cc} ${b}`);
   else if (f.special === "feq") {
-    ctx.ins("sete al");
+    ctx.ins(`sete ${b}`);
     ctx.ins("setnp dl");
-    ctx.ins("and al, dl");
+    ctx.ins(`and ${b}, dl`);
   } else {
-    ctx.ins("setne al");
+    ctx.ins(`setne ${b}`);
     ctx.ins("setp dl");
-    ctx.ins("or al, dl");
+    ctx.ins(`or ${b}, dl`);
   }
-  ctx.ins("movzx eax, al");
+  ctx.ins(`movzx ${reg(r64, 32)}, ${b}`);
 }

@@ -111,22 +111,28 @@ export function emitFunction(m: Module, fn: LoweredFunc, alloc: Allocation, sym:
       case "num":
         if (!emitIntNum(ctx, i) && !emitFloatNum(ctx, i)) throw new Error(`internal: no emitter for ${opName(i.op)}`);
         break;
-      case "setcc":
-        emitCondValue(ctx, i.cond);
-        ctx.fromReg(i.dst, "rax", "i32");
+      case "setcc": {
+        const l = ctx.loc(i.dst);
+        const r = l.k === "reg" ? l.reg : "rax";
+        emitCondValue(ctx, i.cond, r);
+        ctx.fromReg(i.dst, r, "i32");
         break;
+      }
       case "select": emitSelect(ctx, i); break;
       case "load": emitLoad(ctx, i); break;
       case "store": emitStore(ctx, i); break;
       case "gget": {
         const t = asNum(m.globals[i.g]!.type);
         const src = `[rel ${sym.global(i.g)}]`;
+        const l = ctx.loc(i.dst);
         if (t === "f32" || t === "f64") {
-          ctx.ins(`${t === "f32" ? "movss" : "movsd"} xmm15, ${src}`);
-          ctx.fromReg(i.dst, "xmm15", t);
+          const x = l.k === "reg" ? l.reg : "xmm15";
+          ctx.ins(`${t === "f32" ? "movss" : "movsd"} ${x}, ${src}`);
+          ctx.fromReg(i.dst, x, t);
         } else {
-          ctx.ins(`mov ${reg("rax", widthOf(t))}, ${src}`);
-          ctx.fromReg(i.dst, "rax", t);
+          const r = l.k === "reg" ? l.reg : "rax";
+          ctx.ins(`mov ${reg(r, widthOf(t))}, ${src}`);
+          ctx.fromReg(i.dst, r, t);
         }
         break;
       }

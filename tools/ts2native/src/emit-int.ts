@@ -8,6 +8,7 @@
 import { widthOf, type FnCtx, type Width } from "./emit-ctx.ts";
 import type { Inst, Opnd } from "./ir.ts";
 import { NUM_OPS } from "./opcodes.ts";
+import { emitDivConst } from "./emit-divconst.ts";
 import { fitsS32, reg } from "./x86.ts";
 
 const ALU: Record<string, [string, boolean]> = {
@@ -168,6 +169,7 @@ function divRem(ctx: FnCtx, name: string, w: Width, dst: number, a: Opnd, b: Opn
   const isDiv = name.startsWith("div");
   const R = (r: string): string => reg(r, w);
   const bConst = b.k === "c" ? BigInt.asIntN(w, b.bits) : null;
+  if (bConst !== null && emitDivConst(ctx, name, w, dst, a, bConst)) return;
   ctx.intToReg(a, "rax", w);
   ctx.intToReg(b, "r11", w);
   if (bConst === 0n) {

@@ -37,7 +37,9 @@ export function runtimeSources(m: Module): string[] {
   const files = new Set(CORE_RUNTIME.map((f) => join(RUNTIME_DIR, f)));
   const check = (module: string, field: string, kind: string): void => {
     if (module === "spectest") {
-      const ok = kind === "func" ? SPECTEST_FUNCS.has(field) : kind === "global" ? SPECTEST_GLOBALS.has(field) : true;
+      const ok = kind === "func" ? SPECTEST_FUNCS.has(field)
+        : kind === "global" ? SPECTEST_GLOBALS.has(field)
+        : field === kind; // spectest exports exactly one table, "table", and one memory, "memory"
       if (!ok) throw new UsageError(`import "${module}"."${field}" (${kind}): the spectest module has no such ${kind}`);
       if (kind === "func" || kind === "global") files.add(join(RUNTIME_DIR, "spectest.asm"));
       return;
@@ -52,6 +54,8 @@ export function runtimeSources(m: Module): string[] {
   };
   m.funcs.forEach((f) => f.imported && check(f.imported.module, f.imported.field, "func"));
   m.globals.forEach((g) => g.imported && check(g.imported.module, g.imported.field, "global"));
+  m.tables.forEach((t) => t.imported && check(t.imported.module, t.imported.field, "table"));
+  m.memories.forEach((mem) => mem.imported && check(mem.imported.module, mem.imported.field, "memory"));
   return [...files];
 }
 

@@ -20,7 +20,8 @@ export const cst = (bits: bigint): Opnd => ({ k: "c", bits });
 
 /**
  * A comparison, kept symbolic so branches can test flags directly (fused compare-and-branch).
- * cc: eq ne lt_s lt_u gt_s gt_u le_s le_u ge_s ge_u (integers); eq ne lt gt le ge (floats).
+ * cc: eq ne lt_s lt_u gt_s gt_u le_s le_u ge_s ge_u (integers); eq ne lt gt le ge (floats);
+ * test (integers: a & b != 0, the AND folded into a TEST).
  * `neg` inverts the outcome (not the same as swapping the predicate for floats and NaN).
  */
 export interface Cond {

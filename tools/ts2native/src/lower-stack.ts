@@ -36,6 +36,9 @@ const CMP_CC: Record<string, string> = {
   ge_s: "ge_s", ge_u: "ge_u", lt: "lt", gt: "gt", le: "le", ge: "ge",
 };
 
+const I32_AND = 0x71;
+const I64_AND = 0x83;
+
 export class StackLowerer {
   protected insts: Inst[] = [];
   protected vregs: VRegInfo[] = [];
@@ -211,7 +214,22 @@ export class StackLowerer {
       this.stack.pop();
       return e.cond;
     }
-    return { t: "i32", cc: "ne", a: this.pop(), b: cst(0n), neg: false };
+    return this.popTest(false) ?? { t: "i32", cc: "ne", a: this.pop(), b: cst(0n), neg: false };
+  }
+
+  /**
+   * `x & y` tested against zero (br_if/if/select on it, or eqz with neg) becomes a TEST of x
+   * and y: the AND just emitted for the top of the stack is taken back into the condition.
+   */
+  protected popTest(neg: boolean): Cond | null {
+    const d = this.stack.length - 1;
+    const last = this.insts[this.insts.length - 1];
+    if (this.stack[d]?.k !== "reg" || !last || last.k !== "num" || (last.op !== I32_AND && last.op !== I64_AND) || !last.b) return null;
+    if (this.lastProducer !== this.insts.length - 1 || last.dst !== this.slot(d, "int")) return null;
+    this.insts.pop();
+    this.lastProducer = -1;
+    this.stack.pop();
+    return { t: last.op === I32_AND ? "i32" : "i64", cc: "test", a: last.a, b: last.b, neg };
   }
 
   // ---- control ----
@@ -248,6 +266,11 @@ export class StackLowerer {
       if (e.k === "cmp") {
         this.stack.pop();
         this.push({ k: "cmp", t: "i32", cond: { ...e.cond, neg: !e.cond.neg } });
+        return;
+      }
+      const test = this.popTest(true);
+      if (test) {
+        this.push({ k: "cmp", t: "i32", cond: test });
         return;
       }
       const a = this.pop();
