@@ -371,3 +371,53 @@ hw_fxsave:
 hw_fxrstor:
     fxrstor64 [rdi]
     ret
+
+; ---- debug registers DR0-DR3, DR6 (SDM Vol. 3B §18.2): not part of the VMCS (only DR7 is), so
+; a guest's values stay in the CPU across its exits; src/vmm/guest-dr.ts switches them between
+; vCPUs. n outside {0, 1, 2, 3, 6} reads 0 / writes nothing.
+global hw_read_dr, hw_write_dr
+hw_read_dr:
+    xor eax, eax
+    cmp edi, 0
+    je .r0
+    cmp edi, 1
+    je .r1
+    cmp edi, 2
+    je .r2
+    cmp edi, 3
+    je .r3
+    cmp edi, 6
+    je .r6
+    ret
+.r0: mov rax, dr0
+    ret
+.r1: mov rax, dr1
+    ret
+.r2: mov rax, dr2
+    ret
+.r3: mov rax, dr3
+    ret
+.r6: mov rax, dr6
+    ret
+hw_write_dr:
+    cmp edi, 0
+    je .w0
+    cmp edi, 1
+    je .w1
+    cmp edi, 2
+    je .w2
+    cmp edi, 3
+    je .w3
+    cmp edi, 6
+    je .w6
+    ret
+.w0: mov dr0, rsi
+    ret
+.w1: mov dr1, rsi
+    ret
+.w2: mov dr2, rsi
+    ret
+.w3: mov dr3, rsi
+    ret
+.w6: mov dr6, rsi
+    ret

@@ -91,3 +91,9 @@
 /** FXSAVE (x87 + SSE, 512 bytes, 16-byte aligned) for CPUs without XSAVE. */
 @external("hw", "fxsave") export declare function hw_fxsave(area: usize): void;
 @external("hw", "fxrstor") export declare function hw_fxrstor(area: usize): void;
+
+// ---- debug registers (SDM Vol. 3B §18.2) --------------------------------------------------------
+/** MOV from DR`n`, n in {0, 1, 2, 3, 6}; 0 for any other n. */
+@external("hw", "read_dr") export declare function hw_read_dr(n: u32): u64;
+/** MOV to DR`n`, n in {0, 1, 2, 3, 6}; nothing for any other n. */
+@external("hw", "write_dr") export declare function hw_write_dr(n: u32, value: u64): void;

@@ -57,8 +57,8 @@ export function coreExitsInit(): void {
  * CPUID (reason 10): the policy's answer (the view the exit handlers share, exits/cpuid-view.ts);
  * the upper halves of rax..rdx are cleared (SDM Vol 2A CPUID: "the high-order 32 bits are
  * cleared"). The answer goes into the vCPU's cache (src/vmm/cpuid-cache.ts), from which hw_vmrun
- * answers the same question again without leaving boot/vmx.asm; a hit reaches here only for a
- * vCPU without a cache.
+ * answers the same question again without leaving boot/vmx.asm. The hit branch here is what runs
+ * where hw_vmrun has no fast path (the unit tests' fake CPU); it keeps the handler correct alone.
  */
 function onCpuid(vcpu: VCpu): ExitAction {
   const leaf = <u32>vcpu.rax;

@@ -18,6 +18,8 @@ import { registerExitHandlers } from "./exits/register";
 import { createVms } from "./vm-setup";
 import { runAll } from "./run";
 import { fpuInit, FpuStatus } from "./fpu";
+import { guestMsrsInit } from "./guest-msrs";
+import { guestDrInit } from "./guest-dr";
 import { print, println } from "./console/print";
 import { uartDrain, uartInit } from "./console/uart16550";
 import { reportCpu } from "./cpu/identify";
@@ -71,6 +73,8 @@ export function vmm_main(bootMagic: u32, bootInfo: u32): void {
   coreExitsInit();
   if (fpuInit() != FpuStatus.OK) println("FPU: XSAVE area larger than 4 KiB; guests get x87/SSE state switching only");
   if (!vmxBringUp(a)) stop();
+  guestMsrsInit();
+  guestDrInit();
   registerCoreExits(exitTable());
   registerExitHandlers(exitTable());
   if (createVms(a) != 0) runAll();

@@ -23,6 +23,8 @@ import { Vm, VmState, vmOf, vmCount, vmAt, vmCountExit, vmExitCount, stopVmBegin
 import { vcpuAt, vcpuCount } from "./vm-setup";
 import { eventsBeforeEntry } from "./events/apply";
 import { fpuSwitchTo } from "./fpu";
+import { guestMsrsSwitchTo } from "./guest-msrs";
+import { guestDrSwitchTo } from "./guest-dr";
 import { eventsPending } from "./events/pending";
 import { exitsVcpuReady, extEvents } from "./exits/vcpu-ext";
 
@@ -188,6 +190,8 @@ export function runAll(): void {
     }
     vmwrite32(Vmcs32Guest.PREEMPTION_TIMER_VALUE, preemptionTimerValue(vcpu.sliceTicks, rate));
     fpuSwitchTo(vcpu);
+    guestMsrsSwitchTo(vcpu);
+    guestDrSwitchTo(vcpu);
     runVcpu(vcpu, savesTimer);
   }
   // Whatever is still HALTED waits for an interrupt nothing can send: say so, then summarize.

@@ -17,6 +17,7 @@ import { VCpu, VCPU_SIZE } from "../vmx/vcpu";
 import { vmxCaps, vmxLoadVmcs, vmxControls } from "../vmx/vmx-cpu";
 import { VmcsPointers, vmcsWriteControls, vmcsWriteHostState } from "../vmx/vmcs-setup";
 import { PROC2_ENABLE_VPID } from "../vmx/vmcs/controls";
+import { VPIDCAP_INVVPID, VPIDCAP_INVVPID_SINGLE_CONTEXT, VPIDCAP_INVVPID_ALL_CONTEXT } from "../ept/entry";
 import { VCpuState } from "../sched/state";
 import { DEFAULT_SLICE_TICKS } from "../sched/policy";
 import { print, printDec, printHex, println } from "./console/print";
@@ -34,6 +35,9 @@ const LIMIT_4G: u64 = <u64>1 << 32;
 const MAX_VCPUS: u32 = 8;
 /** Guest images larger than this are refused before they are read (2 MiB: half of guest RAM). */
 const IMAGE_SIZE_MAX: u64 = 2 << 20;
+/** INVVPID types (SDM Vol 3C §30.3 INVVPID). */
+const INVVPID_SINGLE_CONTEXT: u32 = 1;
+const INVVPID_ALL_CONTEXT: u32 = 2;
 
 const VCPUS: usize = memory.data(<i32>(MAX_VCPUS * VCPU_SIZE), 64);
 let vcpuCountValue: u32 = 0;
@@ -114,8 +118,13 @@ function buildVmcs(vm: Vm, vcpu: VCpu, a: FrameAllocator, h: GuestImageHeader): 
   p.vpid = vcpu.vpid;
   const st = vmcsWriteControls(0, p, h.mode == GUEST_MODE_LONG) | vmcsWriteHostState(0) | writeGuestStart(h, vmxCaps(0));
   if (st != 0) { refuse(vm, "a VMWRITE to the new VMCS failed"); return false; }
-  // A fresh VPID may still tag translations from an earlier use of the number (§28.3.3.3).
-  if ((vmxControls(0).proc2 & PROC2_ENABLE_VPID) != 0) hw_invvpid(1, vcpu.vpid);
+  // A fresh VPID may still tag translations from an earlier use of the number (a previous kernel
+  // on this CPU; §28.3.3.3). INVVPID exists only where IA32_VMX_EPT_VPID_CAP bit 32 says so (A.10).
+  const cap = vmxCaps(0).eptVpidCap;
+  if ((vmxControls(0).proc2 & PROC2_ENABLE_VPID) != 0 && (cap & VPIDCAP_INVVPID) != 0) {
+    if ((cap & VPIDCAP_INVVPID_SINGLE_CONTEXT) != 0) hw_invvpid(INVVPID_SINGLE_CONTEXT, vcpu.vpid);
+    else if ((cap & VPIDCAP_INVVPID_ALL_CONTEXT) != 0) hw_invvpid(INVVPID_ALL_CONTEXT, 0);
+  }
   return true;
 }
 

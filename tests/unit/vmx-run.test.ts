@@ -110,6 +110,17 @@ describe("VMs on the fake VMX", () => {
         },
         (e) => {
           cpuidRegs = [REG.RAX, REG.RBX, REG.RCX, REG.RDX].map((r) => e.reg(r));
+          // The answer is in the vCPU's CPUID cache, where hw_vmrun's fast path looks for it
+          // (boot/defs.inc: VCpu+216 → entry (leaf ^ leaf >> 28) & 7, 48 bytes; CE_* offsets).
+          const v = m.view();
+          const entry = v.getUint32(e.block + 216, true); // leaf 0: way 0
+          expect(entry).not.toBe(0);
+          expect(v.getUint32(entry + 24, true)).toBe(1); // valid
+          expect(v.getUint32(entry + 0, true)).toBe(0); // leaf
+          expect(v.getUint32(entry + 28, true)).toBe(0); // leaf 0 has no subleaves: ECX ignored
+          expect(v.getBigUint64(entry + 8, true)).toBe(e.field(F.GUEST_CR4)); // keyed on raw CR4
+          expect(v.getBigUint64(entry + 16, true)).toBe(1n); // XCR0 never set: 1
+          expect([0, 4, 8, 12].map((o) => BigInt(v.getUint32(entry + 32 + o, true)))).toEqual(cpuidRegs);
           return hypercall(1n, 0x8020n, 4097n)(e);
         },
         (e) => {
@@ -186,6 +197,31 @@ describe("VMs on the fake VMX", () => {
       "[a] exited with status 2",
       "[b] exited with status 3",
       "[spin] exited with status 1",
+    ]);
+  });
+
+  it("guest-owned MSRs (LSTAR, KERNEL_GS_BASE) and DR0-DR3/DR6 follow their vCPU across switches", () => {
+    const LSTAR = 0xc0000082, KGS = 0xc0000102;
+    const m = machine([{ name: "a" }, { name: "b" }]);
+    m.msrs.set(LSTAR, 0x1111n); // whatever the host left there
+    m.msrs.set(KGS, 0x2222n);
+    const seen: string[] = [];
+    // Each guest, on each entry, records what it finds in the real MSRs and then "writes" them
+    // (no exit: straight into the CPU's MSRs), then is preempted.
+    m.vmx.dr.set(0, 0x3333n);
+    const guest = (name: string, mine: bigint) => (e: Entered): GuestStep => {
+      const dr = `${m.vmx.dr.get(0)!.toString(16)},${m.vmx.dr.get(6)!.toString(16)}`;
+      seen.push(`${name}:${m.msrs.get(LSTAR)!.toString(16)},${m.msrs.get(KGS)!.toString(16)} ${dr}`);
+      m.msrs.set(LSTAR, mine);
+      m.msrs.set(KGS, mine + 1n);
+      m.vmx.dr.set(0, mine + 2n); // DR0 (no MOV-DR exiting: also the guest's own)
+      m.vmx.dr.set(6, mine + 3n);
+      return e.entry < 2 ? { exit: EXIT.PREEMPT } : exitCall(0n)(e);
+    };
+    run(m, [guest("a", 0xa0n), guest("b", 0xb0n)]);
+    expect(seen).toEqual([
+      "a:0,0 0,ffff0ff0", "b:0,0 0,ffff0ff0", // a new vCPU starts from INIT values, not the host's
+      "a:a0,a1 a2,a3", "b:b0,b1 b2,b3", "a:a0,a1 a2,a3", "b:b0,b1 b2,b3",
     ]);
   });
 

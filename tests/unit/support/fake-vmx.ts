@@ -42,6 +42,8 @@ export interface Entered {
   launched: boolean;
   /** Index of this entry for this VMCS (0 = first). */
   entry: number;
+  /** Address of the vCPU (its register block), for checks of the layout hw_vmrun relies on. */
+  block: number;
   reg(n: number): bigint;
   setReg(n: number, v: bigint): void;
   field(f: number): bigint;
@@ -62,6 +64,7 @@ export class FakeVmx {
   readonly entryLog: number[] = [];
   readonly inveptCalls: [number, bigint][] = [];
   readonly fpuLog: string[] = [];
+  readonly dr = new Map<number, bigint>();
   /** Stop runaway loops: a scripted guest that never ends fails the test instead of hanging. */
   maxEntries = 10000;
   script: GuestScript = () => ({ exit: 12 }); // HLT with IF = 0: every guest halts at once
@@ -131,6 +134,9 @@ export class FakeVmx {
     xrstor: (area: number): void => void this.fpuLog.push(`xrstor ${area >>> 0}`),
     fxsave: (area: number): void => void this.fpuLog.push(`fxsave ${area >>> 0}`),
     fxrstor: (area: number): void => void this.fpuLog.push(`fxrstor ${area >>> 0}`),
+    // DR0-DR3, DR6 as the CPU holds them (src/vmm/guest-dr.ts switches them between vCPUs).
+    read_dr: (n: number): bigint => this.dr.get(n >>> 0) ?? 0n,
+    write_dr: (n: number, v: bigint): void => void this.dr.set(n >>> 0, BigInt.asUintN(64, v)),
     vmrun: (regs: number, launched: number): number => this.run(regs >>> 0, launched !== 0),
   };
 
@@ -154,6 +160,7 @@ export class FakeVmx {
     const step = this.script({
       vmcs: pa,
       launched,
+      block: regs,
       entry: n,
       reg: (i) => v.getBigUint64(regs + 8 * i, true),
       setReg: (i, x) => v.setBigUint64(regs + 8 * i, BigInt.asUintN(64, x), true),

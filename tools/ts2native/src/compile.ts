@@ -10,6 +10,9 @@ import { CompileError } from "./errors.ts";
 import { optimizeJumps } from "./jumps.ts";
 import { splitLocalValues } from "./webs.ts";
 import { lowerFunction } from "./lower.ts";
+import { hoistInvariants } from "./licm.ts";
+import { peephole } from "./peephole.ts";
+import type { LoweredFunc } from "./ir.ts";
 import type { Module } from "./module.ts";
 import { Reader } from "./reader.ts";
 import { allocate } from "./regalloc.ts";
@@ -52,6 +55,32 @@ function exportSymbols(m: Module, target: Target): (string | null)[] {
   });
 }
 
+/**
+ * Globals whose value cannot change once the start function has run: immutable ones, and
+ * mutable ones that are neither imported nor exported and that only the start function writes
+ * (licm.ts may read them once before a loop).
+ */
+function stableGlobals(m: Module, fns: LoweredFunc[]): Set<number> {
+  // the start function's writes count only if it can run again (called, exported or in a table)
+  const start = m.start;
+  const startAgain =
+    start !== null &&
+    (m.exports.some((e) => e.kind === "func" && e.index === start) ||
+      m.elems.some((e) => e.items.includes(start)) ||
+      fns.some((fn) => fn.insts.some((i) => i.k === "call" && i.callee.k === "func" && i.callee.index === start)));
+  const written = new Set<number>();
+  for (const fn of fns) {
+    if (fn.index === start && !startAgain) continue;
+    for (const i of fn.insts) if (i.k === "gset") written.add(i.g);
+  }
+  for (const e of m.exports) if (e.kind === "global") written.add(e.index);
+  const stable = new Set<number>();
+  m.globals.forEach((g, k) => {
+    if (!g.mutable || (!g.imported && !written.has(k))) stable.add(k);
+  });
+  return stable;
+}
+
 /** Compiles a module; for the Linux target, spectest's table and memory are bound first (exe.ts). */
 export function compileModule(bytes: Uint8Array, target: Target): CompileResult {
   const m = decodeModule(bytes);
@@ -59,7 +88,7 @@ export function compileModule(bytes: Uint8Array, target: Target): CompileResult 
   const symbols = exportSymbols(m, target);
   const refs = declaredFuncRefs(m);
   const sym = symbolNames(m);
-  const bodies: string[][] = [];
+  const lowered: LoweredFunc[] = [];
   m.funcs.forEach((f, i) => {
     if (!f.body) return;
     const where = functionWhere(m, i);
@@ -67,11 +96,16 @@ export function compileModule(bytes: Uint8Array, target: Target): CompileResult 
     r.where = where;
     const code = decodeBody(r);
     validateBody(m, i, f.body.locals, code, where, refs);
-    const lowered = lowerFunction(m, i, f.body.locals, code, where);
-    optimizeJumps(lowered);
-    splitLocalValues(lowered);
-    const alloc = allocate(lowered, m.types[f.type]!);
-    bodies.push(emitFunction(m, lowered, alloc, sym));
+    lowered.push(lowerFunction(m, i, f.body.locals, code, where));
+  });
+  const stable = stableGlobals(m, lowered);
+  const bodies = lowered.map((fn) => {
+    optimizeJumps(fn);
+    splitLocalValues(fn);
+    peephole(fn);
+    hoistInvariants(fn, (g) => stable.has(g));
+    const alloc = allocate(fn, m.types[m.funcs[fn.index]!.type]!);
+    return emitFunction(m, fn, alloc, sym);
   });
   return { module: m, asm: emitModule(m, bodies, target, symbols) };
 }

@@ -1,0 +1,81 @@
+// Loop-invariant code motion on the lowered form (after splitLocalValues, before allocation).
+//
+// A loop is a label with branches back to it; its span runs to the last such branch. Wasm's
+// structured control flow enters a loop only by falling into its label (every branch to it comes
+// from inside), so code placed right before the label runs once per entry: the preheader.
+// An instruction moves there when
+// - it is a pure, non-trapping numeric operation (no integer div/rem, no trapping float->int
+//   truncation) whose vreg operands are not written inside the loop (or were moved out), or a
+//   read of a "stable" global (one that only the start function writes: it cannot change while
+//   any other code runs, on any CPU) that the loop does not write;
+// - its destination has this one definition in the whole function and is not a parameter: such
+//   vregs (block-local values, see webs.ts) are read only after their definition, so computing
+//   the value earlier, even on a path that would not have, changes nothing but timing.
+// Outer loops are processed first, so a value invariant in a loop nest leaves the whole nest.
+
+import type { Inst, LoweredFunc, Opnd } from "./ir.ts";
+import { forEachDef } from "./liveness.ts";
+import { NUM_OPS } from "./opcodes.ts";
+
+const TRAPPING = /\.(div_[su]|rem_[su]|trunc_f(32|64)_[su])$/;
+
+export function hoistInvariants(fn: LoweredFunc, stableGlobal: (g: number) => boolean): void {
+  const insts = fn.insts;
+  const labelAt = new Array<number>(fn.numLabels).fill(-1);
+  insts.forEach((i, n) => {
+    if (i.k === "label") labelAt[i.id] = n;
+  });
+  const loopEnd = new Map<number, number>();
+  const back = (n: number, target: number): void => {
+    const h = labelAt[target]!;
+    if (h >= 0 && h <= n) loopEnd.set(h, Math.max(loopEnd.get(h) ?? h, n));
+  };
+  insts.forEach((i, n) => {
+    if (i.k === "jmp" || i.k === "jcc") back(n, i.target);
+    else if (i.k === "brtable") i.targets.forEach((t) => back(n, t));
+  });
+  if (loopEnd.size === 0) return;
+  const defsOf = new Map<number, number[]>();
+  insts.forEach((i, n) =>
+    forEachDef(i, (v) => {
+      const l = defsOf.get(v);
+      if (l) l.push(n);
+      else defsOf.set(v, [n]);
+    }),
+  );
+
+  const moved = new Set<number>(); // instruction positions moved out
+  const movedVreg = new Set<number>();
+  const preheader = new Map<number, Inst[]>();
+  for (const [h, e] of [...loopEnd].sort((a, b) => a[0] - b[0])) {
+    const writesGlobal = new Set<number>();
+    for (let n = h; n <= e; n++) {
+      const i = insts[n]!;
+      if (i.k === "gset") writesGlobal.add(i.g);
+    }
+    const invariant = (o: Opnd | null): boolean => {
+      if (!o || o.k === "c" || movedVreg.has(o.v)) return true;
+      return !(defsOf.get(o.v) ?? []).some((d) => d >= h && d <= e && !moved.has(d));
+    };
+    const hoisted: Inst[] = [];
+    for (let n = h; n <= e; n++) {
+      if (moved.has(n)) continue;
+      const i = insts[n]!;
+      let ok = false;
+      if (i.k === "gget") ok = stableGlobal(i.g) && !writesGlobal.has(i.g);
+      else if (i.k === "num") ok = !TRAPPING.test(NUM_OPS.get(i.op)!.name) && invariant(i.a) && invariant(i.b);
+      if (!ok || (i.k !== "gget" && i.k !== "num") || i.dst < fn.numParams || defsOf.get(i.dst)?.length !== 1) continue;
+      hoisted.push(i);
+      moved.add(n);
+      movedVreg.add(i.dst);
+    }
+    if (hoisted.length) preheader.set(h, hoisted);
+  }
+  if (moved.size === 0) return;
+  const out: Inst[] = [];
+  insts.forEach((i, n) => {
+    for (const x of preheader.get(n) ?? []) out.push(x);
+    if (!moved.has(n)) out.push(i);
+  });
+  fn.insts = out;
+}
