@@ -3,9 +3,9 @@
 ; (conventions: VMsucceed CF=ZF=0, VMfailInvalid CF=1, VMfailValid ZF=1), ch. 26 (VM entry),
 ; ch. 27 (VM exit: §27.5 loads host state from the VMCS, RFLAGS = 2, GPRs other than RSP untouched).
 ;
-; All routines are System V leaf functions; i32 arguments are re-zero-extended where a VMX
-; instruction would read the whole 64-bit register (VMREAD/VMWRITE fail on encodings with bits
-; 63:32 set, §30.3).
+; All routines are System V leaf functions. i32 arguments arrive zero-extended (docs/native-abi.md,
+; "Imports"), which VMREAD/VMWRITE rely on: they fail on encodings with bits 63:32 set (§30.3).
+; hw_vmread and hw_vmwrite run on nearly every exit, so they are a bare instruction and a return.
 
 %include "defs.inc"
 
@@ -52,14 +52,12 @@ hw_vmptrld:
 ; ---- hw_vmread(field: u32): u64 -- 0 when VMREAD fails (the destination is left unchanged).
 global hw_vmread, hw_vmwrite
 hw_vmread:
-    mov edi, edi
     xor eax, eax
     vmread rax, rdi
     ret
 
 ; ---- hw_vmwrite(field: u32, value: u64): u32
 hw_vmwrite:
-    mov edi, edi
     vmwrite rdi, rsi
     VMX_RET
 
@@ -245,16 +243,10 @@ hw_vmrun:
     ; VM exit: rsp = HOST_RSP, every GPR but rsp holds the guest's value.
     push rdi
     mov rdi, [rsp + 8]
-    mov [rdi + 0*8], rax                ; rax, rcx, rdx, rbx first: the CPUID fast path's scratch
+    mov [rdi + 0*8], rax
     mov [rdi + 1*8], rcx
     mov [rdi + 2*8], rdx
     mov [rdi + 3*8], rbx
-    mov eax, VMCS_EXIT_REASON           ; every exit needs it: read here, not by a core call
-    vmread rax, rax
-    mov [rdi + VCPU_EXIT_REASON], eax
-    cmp eax, EXIT_REASON_CPUID
-    je .cpuid
-.exit_slow:
     mov [rdi + 5*8], rbp
     mov [rdi + 6*8], rsi
     mov [rdi + 8*8], r8
@@ -268,7 +260,11 @@ hw_vmrun:
     pop qword [rdi + 7*8]
     mov rax, cr2
     mov [rdi + VCPU_REG_CR2], rax
-    ; GUEST_RIP and the VM-exit instruction length (§27.2.5), which most handlers need.
+    ; EXIT_REASON, GUEST_RIP and the VM-exit instruction length (§27.2.1, §27.2.5): nearly every
+    ; exit needs them, so they are read here rather than by three calls from the core.
+    mov eax, VMCS_EXIT_REASON
+    vmread rax, rax
+    mov [rdi + VCPU_EXIT_REASON], eax
     mov edx, VMCS_GUEST_RIP
     vmread [rdi + VCPU_RIP], rdx
     mov edx, VMCS_EXIT_INSN_LEN
@@ -284,70 +280,6 @@ hw_vmrun:
     pop rbx
     pop rbp
     ret
-
-; ---- the CPUID fast path ---------------------------------------------------------------------
-; A CPUID exit (basic reason 10, no entry-failure bit) whose question the core has answered
-; before for this vCPU with the same inputs — leaf, subleaf where it counts, raw GUEST_CR4, XCR0 —
-; is answered from the vCPU's cache (src/vmm/cpuid-cache.ts, filled only by the core's CPUID
-; handler through the CPUID policy) without returning to the core: the answer goes to eax, ebx,
-; ecx, edx zero-extended (SDM Vol 2A CPUID), RIP moves past the instruction, the exit is counted
-; where the core counts it (VCpu.exitCount, Vm.exitsTotal, the VM's per-reason counter), and the
-; guest is resumed at once. CPUID overwrites exactly rax, rbx, rcx, rdx, so those four (already
-; saved in the block, for a miss) are the only scratch; every other GPR still holds the guest's
-; value, guest rdi is on the stack, and CR2 is untouched. A miss, or a vCPU without a cache, joins
-; the ordinary exit path at .exit_slow.
-; In: rdi = the vCPU, [rsp] = guest rdi, [rsp + 8] = the vCPU (HOST_RSP).
-.cpuid:
-    mov ebx, [rdi + VCPU_CPUID_CACHE]
-    test ebx, ebx
-    jz .exit_slow
-    mov ecx, [rdi + 0*8]                ; leaf = guest eax
-    mov eax, ecx
-    shr eax, 28
-    xor eax, ecx
-    and eax, CPUID_WAYS - 1             ; the way: (leaf ^ leaf >> 28) & 7, as cpuidEntry()
-    imul eax, eax, CPUID_ENTRY
-    add rbx, rax
-    cmp dword [rbx + CE_VALID], 0
-    je .exit_slow
-    cmp ecx, [rbx + CE_LEAF]
-    jne .exit_slow
-    mov eax, [rdi + 1*8]                ; subleaf = guest ecx, where the leaf has subleaves
-    and eax, [rbx + CE_SUBLEAF_MASK]
-    cmp eax, [rbx + CE_SUBLEAF]
-    jne .exit_slow
-    mov rax, [rdi + VCPU_REG_XCR0]      ; 0 (never set) counts as 1: x87 is always enabled
-    test rax, rax
-    jnz .xcr0
-    mov eax, 1
-.xcr0:
-    cmp rax, [rbx + CE_XCR0]
-    jne .exit_slow
-    mov eax, VMCS_GUEST_CR4
-    vmread rax, rax
-    cmp rax, [rbx + CE_CR4]
-    jne .exit_slow
-    ; Hit. RIP += instruction length (§27.2.5), written straight to the VMCS and the cache.
-    mov eax, VMCS_EXIT_INSN_LEN
-    vmread rdx, rax
-    mov eax, VMCS_GUEST_RIP
-    vmread rcx, rax
-    add rcx, rdx
-    vmwrite rax, rcx
-    mov [rdi + VCPU_RIP], rcx
-    inc qword [rdi + VCPU_EXIT_COUNT]
-    mov eax, [rdi + VCPU_VM]
-    inc qword [rax + VM_EXITS_TOTAL]
-    inc dword [rax + VM_EXIT_COUNTERS + EXIT_REASON_CPUID * 4]
-    mov eax, [rbx + CE_EAX]             ; 32-bit loads zero-extend: the upper halves are cleared
-    mov ecx, [rbx + CE_EAX + 8]
-    mov edx, [rbx + CE_EAX + 12]
-    mov ebx, [rbx + CE_EAX + 4]
-    pop rdi                             ; guest rdi; [rsp] = the vCPU again, as after .load
-    vmresume
-    ; VMRESUME failed: the same report as the ordinary entry (the block's rax..rdx are the
-    ; guest's values from before the CPUID).
-    jmp .fail
 
 ; ---- guest FPU/SSE/AVX state across vCPU switches (src/vmm/fpu.ts) ----------------------------
 ; The core runs no x87/SSE/AVX code, so a guest's registers survive its exits; only a switch to

@@ -2,7 +2,9 @@
 # by linker.ld into build/hypervisor.elf; `make run`; the image tests and the image-size figure.
 #
 #   make image            build/hypervisor.elf
-#   make run              boot it in Bochs with the serial console on this terminal (EMU=qemu: QEMU TCG)
+#   make run              boot it in Bochs with the reference Linux guest as a VM (mk/linux.mk's ISO:
+#                         the kernel and initrd are multiboot2 modules); ends when the CPU halts
+#   make run-guests       boot it with the embedded NASM test guests only (EMU=qemu: QEMU TCG)
 #   make test-image       boot it in QEMU TCG (-kernel) and Bochs (corei7_skylake_x), check the serial
 #   make bench-image      bench: image.size N bytes
 #   make test-sched       the scheduling policy's unit tests (tests/sched, vitest; src/sched is the
@@ -29,7 +31,7 @@ TS2NATIVE_SRCS := $(shell find tools/ts2native -path tools/ts2native/node_module
                     -type f \( -name '*.ts' -o -name '*.js' \) -print 2>/dev/null)
 RUN_TIMEOUT ?= 600
 
-.PHONY: image run test-image bench-image image-core-wasm image-guests
+.PHONY: image run run-guests test-image bench-image image-core-wasm image-guests
 
 ifneq ($(origin GUESTS_OBJ),undefined)
 image-guests:
@@ -83,7 +85,19 @@ $(IMAGE_DISK): $(IMAGE) tools/emu/mbr.asm tools/emu/mkdisk.sh
 # Interactive: serial on stdout (works with stdin/stdout not a terminal too); ends when the
 # stub reports a halted CPU, at RUN_TIMEOUT seconds, or on Ctrl-C.
 RUN_UNTIL := ^boot: CPU [0-9]+ halted
-run: image
+# Same Bochs machine as the Linux test and the bare baseline (tools/guest-linux/bench-bochs.sh):
+# 512 MiB, a fixed start date, emulated time following the instruction count.
+# QEMU TCG has no VT-x: there `make run` is `make run-guests`, which shows the refusal.
+ifeq ($(EMU),qemu)
+run: run-guests
+else
+run: deps linux-iso
+	@tools/emu/bochs-run.sh --cdrom $(LINUX_ISO) --mem 512 --follow --timeout $(RUN_TIMEOUT) \
+	  --extra 'clock: sync=none, time0=1735689600' \
+	  --workdir $(BUILD)/run-linux --until '$(RUN_UNTIL)' || echo "(bochs-run exit status $$?)"
+endif
+
+run-guests: image
 ifeq ($(EMU),qemu)
 	@tools/emu/qemu-run.sh --kernel $(IMAGE) --follow --timeout $(RUN_TIMEOUT) \
 	  --workdir $(BUILD)/run-qemu --until '$(RUN_UNTIL)' || echo "(QEMU exit status $$?)"

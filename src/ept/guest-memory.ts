@@ -10,8 +10,8 @@
 // (no scratch state), but not atomic against a concurrent EPT change: callers that unmap guest RAM
 // stop the VM's vCPUs first.
 
-import { EPT_READ, EPT_WRITE, EPT_MT_WB, eptPerms, eptMemType } from "./entry";
-import { Ept, eptLookupLeaf, leafHpa, leafBytesLeft } from "./table";
+import { EPT_READ, EPT_WRITE, EPT_MT_WB, EPT_ADDR_MASK, eptPerms, eptMemType } from "./entry";
+import { Ept, eptLookupLeaf, leafHpa, leafPageMask } from "./table";
 
 export const enum GmStatus {
   OK = 0,
@@ -66,10 +66,11 @@ function ramBytesLeft(gm: GuestMemory, gpa: u64): u64 {
   if (ram == 0) return <u64>GmStatus.NOT_RAM << 56;
   if (leaf == 0) return <u64>GmStatus.NOT_MAPPED << 56;
   if ((eptPerms(leaf) & need) != need || eptMemType(leaf) != EPT_MT_WB) return <u64>GmStatus.NO_ACCESS << 56;
-  let n = leafBytesLeft(leaf, gpa);
+  const mask = leafPageMask(leaf); // leafBytesLeft and leafHpa, sharing the page size
+  let n = mask + 1 - (gpa & mask);
   if (ram < n) n = ram;
   if (len < n) n = len;
-  if (!mem.reaches(leafHpa(leaf, gpa), n)) return <u64>GmStatus.UNREACHABLE << 56;
+  if (!mem.reaches((leaf & EPT_ADDR_MASK & ~mask) | (gpa & mask), n)) return <u64>GmStatus.UNREACHABLE << 56;
   return n;
 }
 
@@ -90,17 +91,63 @@ function checkRange<M>(gm: GuestMemory, mem: M, gpa: u64, len: u64, need: u64): 
   return GmStatus.OK;
 }
 
-/** Moves bytes between guest [gpa, gpa + len) and host wasm memory at `host`, after checking. */
+/**
+ * Copies `len` (1…16) bytes from `src` to `dst` with at most two loads and two stores: two
+ * overlapping words of the largest size that fits (the bytes in the middle are written twice,
+ * with the same values). Short guest reads are the common case (instruction fetch, descriptor
+ * and page-table reads), where a byte-wise `rep movsb` costs one iteration per byte. Both loads
+ * come before both stores, so it is also correct when the ranges overlap.
+ */
+@inline function smallCopy(dst: usize, src: usize, len: u32): void {
+  if (len >= 8) {
+    const a = load<u64>(src);
+    const b = load<u64>(src + <usize>len - 8);
+    store<u64>(dst, a);
+    store<u64>(dst + <usize>len - 8, b);
+  } else if (len >= 4) {
+    const a = load<u32>(src);
+    const b = load<u32>(src + <usize>len - 4);
+    store<u32>(dst, a);
+    store<u32>(dst + <usize>len - 4, b);
+  } else if (len >= 2) {
+    const a = load<u16>(src);
+    const b = load<u16>(src + <usize>len - 2);
+    store<u16>(dst, a);
+    store<u16>(dst + <usize>len - 2, b);
+  } else if (len == 1) {
+    store<u8>(dst, load<u8>(src));
+  }
+}
+
+/**
+ * Moves bytes between guest [gpa, gpa + len) and host wasm memory at `host`, after checking.
+ * The common case, a range inside one EPT page and one RAM range, walks the EPT once: the leaf
+ * that checked the chunk also gives its host address. A longer range is checked whole first (all
+ * or nothing), then moved chunk by chunk.
+ */
 function copy<M>(gm: GuestMemory, mem: M, gpa: u64, host: usize, len: u64, toGuest: bool): GmStatus {
-  const status = checkRange<M>(gm, mem, gpa, len, toGuest ? EPT_WRITE : EPT_READ);
-  if (status != GmStatus.OK) return status;
+  if (len == 0) return GmStatus.OK;
+  if (gpa + len < gpa) return GmStatus.BAD_ARGUMENT;
+  const need = toGuest ? EPT_WRITE : EPT_READ;
   const ept = changetype<Ept>(gm.ept);
+  const leaf0 = eptLookupLeaf<M>(ept, mem, gpa);
+  const r = chunkCheck<M>(gm, mem, leaf0, gpa, len, need);
+  if ((r >> 56) != 0) return <u32>(r >> 56);
+  if (r == len) {
+    const p = mem.ptr(leafHpa(leaf0, gpa));
+    if (len <= 16) {
+      if (toGuest) smallCopy(p, host, <u32>len); else smallCopy(host, p, <u32>len);
+    } else if (toGuest) memory.copy(p, host, <usize>len); else memory.copy(host, p, <usize>len);
+    return GmStatus.OK;
+  }
+  const status = checkRange<M>(gm, mem, gpa + r, len - r, need);
+  if (status != GmStatus.OK) return status;
   let g = gpa;
   let h = host;
   let left = len;
   while (left != 0) {
     const leaf = eptLookupLeaf<M>(ept, mem, g);
-    const n = chunkCheck<M>(gm, mem, leaf, g, left, toGuest ? EPT_WRITE : EPT_READ) & 0x00FF_FFFF_FFFF_FFFF;
+    const n = chunkCheck<M>(gm, mem, leaf, g, left, need) & 0x00FF_FFFF_FFFF_FFFF;
     const p = mem.ptr(leafHpa(leaf, g));
     if (toGuest) memory.copy(p, h, <usize>n); else memory.copy(h, p, <usize>n);
     g += n;
@@ -144,14 +191,16 @@ export function gmWrite<M>(gm: GuestMemory, mem: M, gpa: u64, src: usize, len: u
 
 /**
  * Reads a little-endian scalar of `size` bytes (1, 2, 4, 8) at `gpa` into the u64 at `out`
- * (zero-extended). Within one page this is a single load of that size; across pages, bytes.
+ * (zero-extended). Within one page this is one EPT walk and a single load of that size; across
+ * pages (or RAM ranges), bytes through copy.
  */
 export function gmReadScalar<M>(gm: GuestMemory, mem: M, gpa: u64, size: u32, out: usize): GmStatus {
   if (!scalarSizeOk(size)) return GmStatus.BAD_ARGUMENT;
-  const status = checkRange<M>(gm, mem, gpa, size, EPT_READ);
-  if (status != GmStatus.OK) return status;
+  if (gpa + <u64>size < gpa) return GmStatus.BAD_ARGUMENT;
   const leaf = eptLookupLeaf<M>(changetype<Ept>(gm.ept), mem, gpa);
-  if (leafBytesLeft(leaf, gpa) < <u64>size) {
+  const r = chunkCheck<M>(gm, mem, leaf, gpa, size, EPT_READ);
+  if ((r >> 56) != 0) return <u32>(r >> 56);
+  if (r < <u64>size) {
     storeResult(out, 0);
     return copy<M>(gm, mem, gpa, out, size, false);
   }
@@ -160,22 +209,46 @@ export function gmReadScalar<M>(gm: GuestMemory, mem: M, gpa: u64, size: u32, ou
 }
 
 /**
- * Writes the low `size` bytes of `value` to `gpa`. Within one page this is one store of that
- * size (what a device model expects of a naturally aligned register write); across pages, bytes.
+ * Writes the low `size` bytes of `value` to `gpa`. Within one page this is one EPT walk and one
+ * store of that size (what a device model expects of a naturally aligned register write); across
+ * pages (or RAM ranges), the whole range is checked first, then bytes are stored.
  */
 export function gmWriteScalar<M>(gm: GuestMemory, mem: M, gpa: u64, size: u32, value: u64): GmStatus {
   if (!scalarSizeOk(size)) return GmStatus.BAD_ARGUMENT;
-  const status = checkRange<M>(gm, mem, gpa, size, EPT_WRITE);
-  if (status != GmStatus.OK) return status;
+  if (gpa + <u64>size < gpa) return GmStatus.BAD_ARGUMENT;
   const ept = changetype<Ept>(gm.ept);
   const leaf = eptLookupLeaf<M>(ept, mem, gpa);
-  if (leafBytesLeft(leaf, gpa) >= <u64>size) {
+  const r = chunkCheck<M>(gm, mem, leaf, gpa, size, EPT_WRITE);
+  if ((r >> 56) != 0) return <u32>(r >> 56);
+  if (r >= <u64>size) {
     hostStore(mem.ptr(leafHpa(leaf, gpa)), size, value);
     return GmStatus.OK;
   }
+  const status = checkRange<M>(gm, mem, gpa + r, <u64>size - r, EPT_WRITE);
+  if (status != GmStatus.OK) return status;
   for (let i: u32 = 0; i < size; i++) {
     const g = gpa + i;
     hostStore(mem.ptr(leafHpa(eptLookupLeaf<M>(ept, mem, g), g)), 1, value >> (8 * i));
   }
+  return GmStatus.OK;
+}
+
+/**
+ * Reads the naturally aligned qword at `gpa` into the u64 at `out`: a paging-structure entry
+ * (guest-paging.ts reads up to four per walk, on every MMIO exit). An aligned qword never crosses
+ * a page, so this is gmReadScalar without its size and page-crossing cases: one EPT walk, the
+ * checks, one load. Anything unusual (unaligned, a RAM range ending inside the qword) takes
+ * gmReadScalar's general path, so the result is always the same as gmReadScalar(…, 8, out).
+ */
+export function gmReadQword<M>(gm: GuestMemory, mem: M, gpa: u64, out: usize): GmStatus {
+  if ((gpa & 7) != 0) return gmReadScalar<M>(gm, mem, gpa, 8, out);
+  const ram = ramBytesLeft(gm, gpa);
+  if (ram < 8) return ram == 0 ? GmStatus.NOT_RAM : gmReadScalar<M>(gm, mem, gpa, 8, out);
+  const leaf = eptLookupLeaf<M>(changetype<Ept>(gm.ept), mem, gpa);
+  if (leaf == 0) return GmStatus.NOT_MAPPED;
+  if ((eptPerms(leaf) & EPT_READ) == 0 || eptMemType(leaf) != EPT_MT_WB) return GmStatus.NO_ACCESS;
+  const hpa = leafHpa(leaf, gpa);
+  if (!mem.reaches(hpa, 8)) return GmStatus.UNREACHABLE;
+  storeResult(out, load<u64>(mem.ptr(hpa)));
   return GmStatus.OK;
 }

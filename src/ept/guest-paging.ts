@@ -8,7 +8,7 @@
 // (instruction fetches are not subject to it), and protection keys are ignored. 32-bit paging,
 // PAE paging and 5-level paging answer UNSUPPORTED_MODE.
 
-import { GuestMemory, GmStatus, gmRead, gmReadScalar } from "./guest-memory";
+import { GuestMemory, GmStatus, gmRead, gmReadQword } from "./guest-memory";
 
 export const CR0_WP: u64 = 1 << 16;
 export const CR0_PG: u64 = 1 << 31;
@@ -112,37 +112,38 @@ export function guestTranslate<M>(
   const fetchBit = (access & PF_FETCH) != 0 && (nxe || (regs.cr4 & CR4_SMEP) != 0) ? PF_FETCH : 0;
   const codeBase = (access & (PF_WRITE | PF_USER)) | fetchBit;
   let table = regs.cr3 & 0x000F_FFFF_FFFF_F000;
-  let writable = true;
-  let user = true;
-  let noExec = false;
+  // R/W and U/S count only where every level allows them (AND); XD where any level sets it (OR;
+  // without EFER.NXE, XD is a reserved bit and faulted above, so the OR is 0 then).
+  let allowed: u64 = PTE_RW | PTE_US;
+  let xd: u64 = 0;
   const cell = changetype<usize>(out) + offsetof<GuestWalk>("entry");
   for (let level: u32 = 4; level >= 1; level--) {
     const shift = 12 + 9 * (level - 1);
     const entryGpa = table + ((linear >> shift) & 511) * 8;
-    const st = gmReadScalar<M>(gm, mem, entryGpa, 8, cell);
+    const st = gmReadQword<M>(gm, mem, entryGpa, cell);
     if (st != GmStatus.OK) { out.gmStatus = st; return WalkStatus.GUEST_MEMORY; }
     const e = out.entry;
     if ((e & PTE_P) == 0) return fault(out, codeBase);
-    const large = (level == 3 || level == 2) && (e & PTE_PS) != 0;
-    let bad = (e & rsvd) != 0;
-    if (level == 4 && (e & PTE_PS) != 0) bad = true; // PS is reserved in a PML4E
-    if (large && (e & largePageReserved(level)) != 0) bad = true;
-    if (bad) return fault(out, codeBase | PF_PRESENT | PF_RSVD);
-    writable = writable && (e & PTE_RW) != 0;
-    user = user && (e & PTE_US) != 0;
-    noExec = noExec || (nxe && (e & PTE_XD) != 0);
+    // PS is reserved in a PML4E; a PS entry at levels 3 and 2 maps a large page, whose own
+    // reserved bits (below its address) count too.
+    const large = level != 4 && level != 1 && (e & PTE_PS) != 0;
+    const bad = rsvd | (level == 4 ? PTE_PS : large ? largePageReserved(level) : 0);
+    if ((e & bad) != 0) return fault(out, codeBase | PF_PRESENT | PF_RSVD);
+    allowed &= e;
+    xd |= e & PTE_XD;
     if (large || level == 1) {
       const size = <u64>1 << shift;
       // Access rights (§4.6): user accesses need U/S = 1 everywhere; writes need R/W = 1 for user
       // accesses, and for supervisor ones when CR0.WP = 1; fetches fail on XD (with NXE) and,
       // for supervisor fetches from user pages, under SMEP.
       const isUser = (access & PF_USER) != 0;
+      const user = (allowed & PTE_US) != 0;
       if (isUser && !user) return fault(out, codeBase | PF_PRESENT);
-      if ((access & PF_WRITE) != 0 && !writable && (isUser || (regs.cr0 & CR0_WP) != 0)) {
+      if ((access & PF_WRITE) != 0 && (allowed & PTE_RW) == 0 && (isUser || (regs.cr0 & CR0_WP) != 0)) {
         return fault(out, codeBase | PF_PRESENT);
       }
       if ((access & PF_FETCH) != 0) {
-        if (noExec) return fault(out, codeBase | PF_PRESENT);
+        if (xd != 0) return fault(out, codeBase | PF_PRESENT);
         if (!isUser && user && (regs.cr4 & CR4_SMEP) != 0) return fault(out, codeBase | PF_PRESENT);
       }
       out.gpa = (e & 0x000F_FFFF_FFFF_F000 & ~(size - 1)) | (linear & (size - 1));

@@ -203,28 +203,45 @@ export function eptMap<M, F>(
 const LEAF_LEVEL_SHIFT: u64 = 52;
 const LEAF_LEVEL_MASK: u64 = <u64>3 << 52;
 @inline export function leafLevel(leaf: u64): u32 { return <u32>((leaf & LEAF_LEVEL_MASK) >> LEAF_LEVEL_SHIFT) + 1; }
+/** Offset bits of the page a packed leaf maps: its size - 1 (4 KiB, 2 MiB or 1 GiB). */
+@inline export function leafPageMask(leaf: u64): u64 {
+  return (<u64>1 << (12 + 9 * ((leaf & LEAF_LEVEL_MASK) >> LEAF_LEVEL_SHIFT))) - 1;
+}
 /** Host-physical address of byte `gpa` under a packed leaf. */
 @inline export function leafHpa(leaf: u64, gpa: u64): u64 {
-  const size = levelSize(leafLevel(leaf));
-  return (leaf & EPT_ADDR_MASK & ~(size - 1)) | (gpa & (size - 1));
+  const mask = leafPageMask(leaf);
+  return (leaf & EPT_ADDR_MASK & ~mask) | (gpa & mask);
 }
 /** Bytes from `gpa` to the end of the page the packed leaf maps. */
 @inline export function leafBytesLeft(leaf: u64, gpa: u64): u64 {
-  const size = levelSize(leafLevel(leaf));
-  return size - (gpa & (size - 1));
+  const mask = leafPageMask(leaf);
+  return mask + 1 - (gpa & mask);
 }
 
-/** The leaf mapping `gpa`, packed as above, or 0 when no present leaf maps it. */
+/**
+ * The leaf mapping `gpa`, packed as above, or 0 when no present leaf maps it. This is on every
+ * guest-memory access (GuestMemory, the MMIO path's page walks and instruction fetch), so the
+ * four levels are written out: a PML4E is never a leaf (PS reserved, §28.3.2 Table 28-1), a PTE
+ * always is, and a table entry's address is just bits 51:12 (no per-level masks to compute).
+ */
 export function eptLookupLeaf<M>(ept: Ept, mem: M, gpa: u64): u64 {
   if (gpa >= EPT_GPA_LIMIT) return 0;
-  let table = ept.pml4;
-  for (let l = EPT_LEVELS; l >= 1; l--) {
-    const e = mem.load64(table + <u64>levelIndex(gpa, l) * 8);
-    if (!eptPresent(e)) return 0;
-    if (eptIsLeaf(e, l)) return (e & ~(<u64>0x7FF << 52)) | (<u64>(l - 1) << LEAF_LEVEL_SHIFT);
-    table = eptAddress(e, l);
-  }
-  return 0; // not reached: level-1 entries are leaves
+  const e4 = mem.load64(ept.pml4 + ((gpa >> 36) & 0xFF8));
+  if (!eptPresent(e4)) return 0;
+  const e3 = mem.load64((e4 & EPT_ADDR_MASK) + ((gpa >> 27) & 0xFF8));
+  if (!eptPresent(e3)) return 0;
+  if ((e3 & EPT_PAGE_SIZE) != 0) return packLeaf(e3, 3);
+  const e2 = mem.load64((e3 & EPT_ADDR_MASK) + ((gpa >> 18) & 0xFF8));
+  if (!eptPresent(e2)) return 0;
+  if ((e2 & EPT_PAGE_SIZE) != 0) return packLeaf(e2, 2);
+  const e1 = mem.load64((e2 & EPT_ADDR_MASK) + ((gpa >> 9) & 0xFF8));
+  if (!eptPresent(e1)) return 0;
+  return packLeaf(e1, 1);
+}
+
+/** Leaf entry `e` found at `level`, packed (its ignored bits 62:52 replaced by level - 1). */
+@inline function packLeaf(e: u64, level: u32): u64 {
+  return (e & ~(<u64>0x7FF << 52)) | (<u64>(level - 1) << LEAF_LEVEL_SHIFT);
 }
 
 /** Translates `gpa` (any byte address) through the EPT, filling `out`. */

@@ -16,6 +16,7 @@ import { ExitAction } from "./exits/action";
 import { exitsVcpuReady, extEvents } from "./exits/vcpu-ext";
 import { eventsPending } from "./events/pending";
 import { ExitTable } from "./dispatch";
+import { pcBlock, pcInterruptWaiting } from "./pc/pc";
 import { print, printDec, println } from "./console/print";
 import { Vm, VmState, vmOf, vmRead, stopVm, finishVm, printVmPrefix, vmConsolePutByte } from "./vm";
 
@@ -94,6 +95,10 @@ function onHlt(vcpu: VCpu): ExitAction {
   // An event already pending (an NMI, an exception to re-inject) ends the HLT at once: it is
   // injected at the next entry (src/vmm/events/apply.ts).
   if (exitsVcpuReady(vcpu) && eventsPending(extEvents(vcpu))) return ExitAction.Resume;
+  // A Linux VM's interrupt controllers may already hold one (src/vmm/pc/): it is taken before the
+  // next entry.
+  const pc = pcBlock(vmOf(vcpu));
+  if (pc != 0 && pcInterruptWaiting(pc)) return ExitAction.Resume;
   if ((vmreadNat(VmcsNatGuest.RFLAGS) & RFLAGS_IF) == 0) {
     const vm = vmOf(vcpu);
     finishVm(vcpu, VmState.HALTED);

@@ -9,6 +9,7 @@
 import { hw_image_end } from "../hw";
 import { MemRange, writeStandardReserved } from "./mem/ranges";
 import { frameAllocInit } from "./mem/frames";
+import { mb2ModuleExtent, MAX_MODULES } from "./config/vm-config";
 import { MB1_BOOT_MAGIC, MB2_BOOT_MAGIC } from "./boot/bootinfo";
 import { Mb1Info, Mb1MmapEntry, MB1_FLAG_MMAP, MB1_FLAG_MEM, MB1_INFO_SIZE, MB1_MMAP_SIZE_FIELD } from "./boot/multiboot1_layout";
 import { Mb2Tag, Mb2MmapTag, Mb2MmapEntry, MB2_TAG_END, MB2_TAG_MMAP, MB2_MMAP_HEADER_SIZE, MB2_HEADER_SIZE } from "./boot/multiboot2_layout";
@@ -16,13 +17,16 @@ import { Mb2Tag, Mb2MmapTag, Mb2MmapEntry, MB2_TAG_END, MB2_TAG_MMAP, MB2_MMAP_H
 const MAX_RANGES: u32 = 64;
 const MMAP_AVAILABLE: u32 = 1;
 const USABLE: usize = memory.data(<i32>(MAX_RANGES * 16), 8);
-const RESERVED: usize = memory.data(4 * 16, 8);
+/** 4 standard ranges (image, heap, info block, mmap) + the boot modules (kernels, initrds). */
+const RESERVED_MAX: u32 = 4 + MAX_MODULES;
+const RESERVED: usize = memory.data(<i32>(RESERVED_MAX * 16), 8);
 /** Frames the core writes through wasm addresses: below 4 GiB (wasm32). */
 export const CORE_ACCESS_LIMIT: u64 = <u64>1 << 32;
 
+const MODULE_CELL: usize = memory.data(16, 8);
 let usableCount: u32 = 0;
 
-/** Range `i` of a list. Invariant: i < the list's capacity (MAX_RANGES, or 4 for RESERVED). */
+/** Range `i` of a list. Invariant: i < the list's capacity (MAX_RANGES, or RESERVED_MAX). */
 @inline function rangeAt(list: usize, i: u32): MemRange { return changetype<MemRange>(list + <usize>i * 16); }
 
 function addUsable(base: u64, length: u64, type: u32): void {
@@ -96,5 +100,16 @@ export function hostFramesInit(magic: u32, info: u32): usize {
   else return 0;
   blk.start = <u64>info;
   blk.end = <u64>info + size;
-  return frameAllocInit(USABLE, usableCount, RESERVED, 4, CORE_ACCESS_LIMIT);
+  // Multiboot2 modules (the VMs' kernels and initrds, src/vmm/config/vm-config.ts) stay where the
+  // loader put them until their VM is built from them: never hand their frames out.
+  let nres: u32 = 4;
+  if (magic == MB2_BOOT_MAGIC) {
+    const cell = changetype<usize>(MODULE_CELL);
+    for (let i: u32 = 0; i < MAX_MODULES && mb2ModuleExtent(<usize>info, i, cell); i++) {
+      const r = rangeAt(RESERVED, nres++);
+      r.start = load<u64>(cell) & ~<u64>0xFFF;
+      r.end = (load<u64>(cell + 8) + 0xFFF) & ~<u64>0xFFF;
+    }
+  }
+  return frameAllocInit(USABLE, usableCount, RESERVED, nres, CORE_ACCESS_LIMIT);
 }

@@ -16,6 +16,11 @@ import { exitTable } from "./dispatch";
 import { coreExitsInit, registerCoreExits } from "./core-exits";
 import { registerExitHandlers } from "./exits/register";
 import { createVms } from "./vm-setup";
+import { createLinuxVm } from "./linux-vm";
+import { parseVmConfigMb2, vmConfigModuleCount, vmDeclCount, vmDeclAt } from "./config/vm-config";
+import { hostTscCalibrate, hostRtcRead, hostYear, hostMonth, hostDay, hostHour, hostMinute, hostSecond } from "./time/host-time";
+import { MB2_BOOT_MAGIC } from "./boot/bootinfo";
+import { printDec } from "./console/print";
 import { runAll } from "./run";
 import { fpuInit, FpuStatus } from "./fpu";
 import { guestMsrsInit } from "./guest-msrs";
@@ -77,6 +82,33 @@ export function vmm_main(bootMagic: u32, bootInfo: u32): void {
   guestDrInit();
   registerCoreExits(exitTable());
   registerExitHandlers(exitTable());
-  if (createVms(a) != 0) runAll();
+  reportTime();
+  // VMs declared by boot modules (docs/vm-config.md); without any module, the embedded test guests.
+  let runnable: u32 = 0;
+  if (bootMagic == MB2_BOOT_MAGIC && memStatus == BOOTINFO_OK) parseVmConfigMb2(<usize>bootInfo);
+  if (vmConfigModuleCount() != 0) {
+    for (let i: u32 = 0; i < vmDeclCount(); i++) runnable += createLinuxVm(vmDeclAt(i), a);
+    if (runnable == 0) println("VMs: no declared VM could be created");
+  } else {
+    runnable = createVms(a);
+  }
+  if (runnable != 0) runAll();
   stop();
+}
+
+/** Measures the TSC against the PIT and reads the RTC: `Time: TSC N kHz, RTC YYYY-MM-DD hh:mm:ss`. */
+function reportTime(): void {
+  const hz = hostTscCalibrate();
+  hostRtcRead();
+  print("Time: TSC ");
+  if (hz == 0) print("unknown (the PIT did not count; guests calibrate themselves)");
+  else { printDec(hz / 1000); print(" kHz (measured against the PIT)"); }
+  print(", RTC ");
+  printDec(hostYear()); print("-"); print2(hostMonth()); print("-"); print2(hostDay());
+  print(" "); print2(hostHour()); print(":"); print2(hostMinute()); print(":"); print2(hostSecond());
+  println("");
+}
+function print2(v: u32): void {
+  if (v < 10) print("0");
+  printDec(v);
 }

@@ -27,6 +27,9 @@ import { guestMsrsSwitchTo } from "./guest-msrs";
 import { guestDrSwitchTo } from "./guest-dr";
 import { eventsPending } from "./events/pending";
 import { exitsVcpuReady, extEvents } from "./exits/vcpu-ext";
+import { VCPU_SIZE } from "../vmx/vcpu";
+import { pcBlock } from "./pc/pc";
+import { pcBeforeEntry, pcWakeHalted, pcWaitForEvent } from "./pc/pc-run";
 
 const MAX_STATES: u32 = 8;
 /** INVEPT types (SDM Vol 3C §30.3 INVEPT). */
@@ -79,17 +82,24 @@ function stopOnEntryFailure(vcpu: VCpu): void {
  * was armed by the caller; with "save VMX-preemption timer value" (`savesTimer`, an exit
  * control) the remaining count carries across the exits of the slice (§26.5.1, §27.3.2).
  */
-function runVcpu(vcpu: VCpu, savesTimer: bool): void {
+function runVcpu(vcpu: VCpu, savesTimer: bool, rate: u32, alone: bool): void {
   const table = exitTable();
   const vm = vmOf(vcpu);
+  // A Linux VM's PC platform (src/vmm/pc/) re-arms the timer before every entry for its next
+  // device event, so its slice is always measured on the TSC.
+  const pc = pcBlock(vm);
   // Without the "save VMX-preemption timer value" exit control every entry restarts the timer, so
   // a guest that exits more often than once a slice would never be preempted: the slice is then
   // measured on the TSC here instead.
-  const deadline = savesTimer ? u64.MAX_VALUE : hw_rdtsc() + vcpu.sliceTicks;
+  // A PC VM's vCPU that is the only one left (every other is DONE) has no one to give the CPU to:
+  // its slice does not end, and the preemption timer fires only for its own device events.
+  const sliceEnd = pc != 0 && alone ? u64.MAX_VALUE : hw_rdtsc() + vcpu.sliceTicks;
+  const deadline = savesTimer && pc == 0 ? u64.MAX_VALUE : sliceEnd;
   // The vCPU's event state (src/vmm/exits/vcpu-ext.ts), located once per slice rather than per exit.
   const evReady = exitsVcpuReady(vcpu);
   const ev = extEvents(vcpu);
   while (true) {
+    if (pc != 0 && !pcBeforeEntry(vcpu, vm, pc, ev, sliceEnd, rate)) return;
     // Pending events (exceptions a handler raised, re-injection after an interrupted delivery)
     // go into the VM-entry interruption fields, or open a window exit (src/vmm/events/apply.ts).
     // With nothing pending and no window exit requested (EventState.windows) there is nothing
@@ -124,9 +134,12 @@ function runVcpu(vcpu: VCpu, savesTimer: bool): void {
     }
     const action = callExitHandler(slot, vcpu);
     if (action == ExitAction.Resume && vm.state == VmState.RUNNING && vcpu.state == VCpuState.RUNNABLE) {
-      if (savesTimer || hw_rdtsc() < deadline) continue;
+      if (savesTimer && pc == 0 || hw_rdtsc() < deadline) continue;
       return;
     }
+    // A PC VM's preemption timer also fires for device events inside the slice (pc-run.ts).
+    if (pc != 0 && action == ExitAction.Yield && basic == ExitReason.PREEMPTION_TIMER &&
+        vm.state == VmState.RUNNING && vcpu.state == VCpuState.RUNNABLE && hw_rdtsc() < deadline) continue;
     if (action == ExitAction.Stop && vm.state != VmState.STOPPED) {
       stopVmBegin(vm);
       print("handler for exit reason ");
@@ -172,10 +185,17 @@ export function runAll(): void {
   const savesTimer = (vmxControls(cpu).exit & EXIT_SAVE_PREEMPTION_TIMER) != 0;
   const n = vcpuCount() < MAX_STATES ? vcpuCount() : MAX_STATES;
   let last = PICK_NONE;
+  const vcpus = changetype<usize>(vcpuAt(0));
   while (true) {
+    pcWakeHalted(vcpus, n, VCPU_SIZE);
     snapshotStates(n);
-    const i = pickNext(STATES, n, last);
-    if (i == PICK_NONE) break;
+    let i = pickNext(STATES, n, last);
+    if (i == PICK_NONE) {
+      // Only halted vCPUs (or none) are left: wait for the next device event of a halted Linux
+      // VM (pc-run.ts); when none has one, nothing can ever wake them.
+      if (!pcWaitForEvent(vcpus, n, VCPU_SIZE)) break;
+      continue;
+    }
     last = i;
     const vcpu = vcpuAt(i);
     // A VM stopped or ended by one vCPU takes its other vCPUs with it.
@@ -192,7 +212,7 @@ export function runAll(): void {
     fpuSwitchTo(vcpu);
     guestMsrsSwitchTo(vcpu);
     guestDrSwitchTo(vcpu);
-    runVcpu(vcpu, savesTimer);
+    runVcpu(vcpu, savesTimer, rate, countInState(STATES, n, VCpuState.DONE) + 1 == n);
   }
   // Whatever is still HALTED waits for an interrupt nothing can send: say so, then summarize.
   snapshotStates(n);

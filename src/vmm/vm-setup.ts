@@ -45,6 +45,37 @@ const TABLE_FRAMES: usize = memory.data(16, 8);
 const POINTERS: usize = memory.data(40, 8);
 
 export function vcpuCount(): u32 { return vcpuCountValue; }
+/** Whether another vCPU slot is free. */
+export function vcpuSlotFree(): bool { return vcpuCountValue < MAX_VCPUS; }
+
+/**
+ * Fills the next vCPU slot for `vm` (index 0, VPID, slice, RUNNABLE, CPUID cache, FPU area). It
+ * becomes visible to the scheduler only through vcpuCommit, once its VMCS is built. Null (VM
+ * refused, message printed) when no slot or no FPU frame is left.
+ */
+export function vcpuPrepare(vm: Vm, a: FrameAllocator): VCpu | null {
+  if (vcpuCountValue >= MAX_VCPUS) { refuse(vm, "no vCPU slot left"); return null; }
+  const vcpu = vcpuAt(vcpuCountValue);
+  memory.fill(changetype<usize>(vcpu), 0, VCPU_SIZE);
+  vcpu.vm = changetype<usize>(vm);
+  vcpu.index = 0;
+  vcpu.vpid = vcpuCountValue + 1;
+  vcpu.sliceTicks = DEFAULT_SLICE_TICKS;
+  vcpu.state = VCpuState.RUNNABLE;
+  cpuidCacheAttach(vcpu);
+  const fpu = frame(a);
+  if (fpu == 0) { refuse(vm, "no host memory for the vCPU's FPU state"); return null; }
+  fpuAreaInit(<usize>fpu);
+  vcpu.fpuArea = <usize>fpu;
+  return vcpu;
+}
+
+/** Makes the prepared vCPU part of its VM and of the run queue. */
+export function vcpuCommit(vm: Vm, vcpu: VCpu): void {
+  vm.vcpu0 = changetype<usize>(vcpu);
+  vm.vcpuCount = 1;
+  vcpuCountValue++;
+}
 /** vCPU `i`. Invariant: i < vcpuCount(). */
 export function vcpuAt(i: u32): VCpu { return changetype<VCpu>(VCPUS + <usize>i * VCPU_SIZE); }
 
@@ -56,14 +87,14 @@ export function vcpuAt(i: u32): VCpu { return changetype<VCpu>(VCPUS + <usize>i 
 }
 
 /** A zeroed 4 KiB frame below 4 GiB, or 0. */
-function frame(a: FrameAllocator): u64 {
+export function frame(a: FrameAllocator): u64 {
   const pa = allocFrame(a, LIMIT_4G);
   if (pa != 0) memory.fill(<usize>pa, 0, 4096);
   return pa;
 }
 
 /** Prints `[NAME] stopped: <what>` for a VM that could not be built (no vCPU, no dump). */
-function refuse(vm: Vm, what: string): void {
+export function refuse(vm: Vm, what: string): void {
   stopVmBegin(vm);
   println(what);
   vm.state = VmState.STOPPED;
@@ -102,6 +133,16 @@ function buildMemory(vm: Vm, a: FrameAllocator, e: ImageEntry): bool {
 
 /** The VMCS of `vcpu` for image header `h`. */
 function buildVmcs(vm: Vm, vcpu: VCpu, a: FrameAllocator, h: GuestImageHeader): bool {
+  if (!newVmcs(vm, vcpu, a, h.mode == GUEST_MODE_LONG)) return false;
+  if (writeGuestStart(h, vmxCaps(0)) != 0) { refuse(vm, "a VMWRITE to the new VMCS failed"); return false; }
+  return true;
+}
+
+/**
+ * A new VMCS for `vcpu`, made current, with its controls and host state (the guest-state area
+ * is the caller's), and the vCPU's VPID flushed. `longMode`: the "IA-32e mode guest" entry control.
+ */
+export function newVmcs(vm: Vm, vcpu: VCpu, a: FrameAllocator, longMode: bool): bool {
   const vmcs = frame(a);
   if (vmcs == 0) { refuse(vm, "no host memory for the VMCS"); return false; }
   store<u32>(<usize>vmcs, basicRevisionId(vmxCaps(0).basic)); // §24.2: revision id, bit 31 = 0
@@ -116,7 +157,7 @@ function buildVmcs(vm: Vm, vcpu: VCpu, a: FrameAllocator, h: GuestImageHeader): 
   p.ioBitmapB = <u64>platformIoBitmapB(vm);
   p.msrBitmap = <u64>platformMsrBitmap();
   p.vpid = vcpu.vpid;
-  const st = vmcsWriteControls(0, p, h.mode == GUEST_MODE_LONG) | vmcsWriteHostState(0) | writeGuestStart(h, vmxCaps(0));
+  const st = vmcsWriteControls(0, p, longMode) | vmcsWriteHostState(0);
   if (st != 0) { refuse(vm, "a VMWRITE to the new VMCS failed"); return false; }
   // A fresh VPID may still tag translations from an earlier use of the number (a previous kernel
   // on this CPU; §28.3.3.3). INVVPID exists only where IA32_VMX_EPT_VPID_CAP bit 32 says so (A.10).
@@ -136,6 +177,11 @@ export function createVms(a: FrameAllocator): u32 {
   const table = <usize>hw_guest_images();
   const count = load<u64>(table);
   if (count == 0) { println("VMs: no guest images linked into this image"); return 0; }
+  return createImageVms(a, table, count);
+}
+
+/** One VM per embedded test-guest image (table of `count` entries at `table`). */
+function createImageVms(a: FrameAllocator, table: usize, count: u64): u32 {
   let runnable: u32 = 0;
   for (let i: u64 = 0; i < count; i++) {
     const e = changetype<ImageEntry>(table + 8 + <usize>(i * 24));
@@ -145,23 +191,11 @@ export function createVms(a: FrameAllocator): u32 {
     if (vcpuCountValue >= MAX_VCPUS) { refuse(vm, "no vCPU slot left"); continue; }
     if (!buildMemory(vm, a, e)) continue;
     if (platformSetup(vm) != BusStatus.OK) { refuse(vm, "platform devices could not be registered"); continue; }
-    const vcpu = vcpuAt(vcpuCountValue);
-    memory.fill(changetype<usize>(vcpu), 0, VCPU_SIZE);
-    vcpu.vm = changetype<usize>(vm);
-    vcpu.index = 0;
-    vcpu.vpid = vcpuCountValue + 1;
-    vcpu.sliceTicks = DEFAULT_SLICE_TICKS;
-    vcpu.state = VCpuState.RUNNABLE;
-    cpuidCacheAttach(vcpu);
-    const fpu = frame(a);
-    if (fpu == 0) { refuse(vm, "no host memory for the vCPU's FPU state"); continue; }
-    fpuAreaInit(<usize>fpu);
-    vcpu.fpuArea = <usize>fpu;
+    const vcpu = vcpuPrepare(vm, a);
+    if (vcpu == null) continue;
     const h = changetype<GuestImageHeader>(<usize>e.data);
     if (!buildVmcs(vm, vcpu, a, h)) continue;
-    vm.vcpu0 = changetype<usize>(vcpu);
-    vm.vcpuCount = 1;
-    vcpuCountValue++;
+    vcpuCommit(vm, vcpu);
     runnable++;
     printVmPrefix(vm);
     print("created: mode ");

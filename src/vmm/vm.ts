@@ -40,6 +40,8 @@ export const enum VmState {
   HALTED = 3,
   /** Stopped by the hypervisor (fault, bad state, unhandled exit): `[NAME] stopped: …`. */
   STOPPED = 4,
+  /** A Linux VM powered itself off (ACPI S5) or asked for a reset (src/vmm/pc/pc-run.ts). */
+  POWERED_OFF = 5,
 }
 
 @unmanaged export class Vm {

@@ -174,3 +174,39 @@ describe("hypervisor and extended leaves", () => {
     expect([1, 2, 3, 4, 5, 8, 9].map((n) => e.u32("cpuidCoreBits", n))).toEqual([0, 1, 2, 2, 3, 3, 4]);
   });
 });
+
+describe("host snapshot (host-cpuid.ts)", () => {
+  const get = (leaf: number, sub: number, reg: number): bigint => e.u64("hostGet", A.SNAP, leaf >>> 0, sub, reg);
+  const ABSENT = 0xffffffffffffffffn;
+  it("finds indexed keys, keys beyond the index (linear search) and reads absent ones as zeros", () => {
+    expect(get(0xd, 9, 1)).toBe(2688n);
+    expect(get(0x80000008, 0, 1)).toBe(0x200n);
+    expect(get(0xd, 8, 0)).toBe(ABSENT); // inside the index, never put
+    expect(get(0x80000005, 0, 0)).toBe(ABSENT);
+    put(0xd, 62, 11, 12, 13, 14); // subleaf beyond the index
+    put(0x40000000, 0, 21, 22, 23, 24); // leaf beyond the index
+    put(0x8000001f, 3, 31, 32, 33, 34); // extended leaf beyond the index
+    expect([0, 1, 2, 3].map((r) => get(0xd, 62, r))).toEqual([11n, 12n, 13n, 14n]);
+    expect(get(0x40000000, 0, 3)).toBe(24n);
+    expect(get(0x8000001f, 3, 2)).toBe(33n);
+    expect(get(0xd, 61, 0)).toBe(ABSENT);
+    expect(get(0x40000001, 0, 0)).toBe(ABSENT);
+  });
+  it("a second put replaces the entry (indexed or not); a full snapshot refuses new keys only", () => {
+    put(0x16, 0, 1, 2, 3, 4);
+    expect(get(0x16, 0, 0)).toBe(1n);
+    put(0xd, 40, 5, 6, 7, 8);
+    put(0xd, 40, 9, 6, 7, 8);
+    expect(get(0xd, 40, 0)).toBe(9n);
+    const cap = e.u32("hostCapacity");
+    let n = 0;
+    for (let leaf = 0x20; n < cap; leaf++, n++) {
+      if (!e.bool("hostPut", A.SNAP, leaf, 0, leaf, 0, 0, 0)) break;
+    }
+    expect(e.bool("hostPut", A.SNAP, 0x7777, 0, 1, 1, 1, 1)).toBe(false); // full
+    expect(e.bool("hostPut", A.SNAP, 0x16, 0, 7, 2, 3, 4)).toBe(true); // replacing still works
+    expect(get(0x16, 0, 0)).toBe(7n);
+    expect(get(0x20, 0, 0)).toBe(0x20n);
+    expect(q(0)[1]).toBe(0x756e6547); // the policy still reads the snapshot
+  });
+});

@@ -4,7 +4,7 @@
 // (tests/exits/*.test.ts) lay them out with the byte offsets documented in each source file.
 
 // ---------------------------------------------------------------- CPUID policy
-import { HostCpuid, hostCpuidPut, HOST_CPUID_SIZE } from "../../src/vmm/policy/host-cpuid";
+import { HostCpuid, hostCpuidPut, hostCpuidFind, hostEntry, HOST_CPUID_SIZE, HOST_CPUID_CAPACITY } from "../../src/vmm/policy/host-cpuid";
 import { CpuidConfig, guestCpuid, guestXcr0Supported, coreIdBits } from "../../src/vmm/policy/cpuid";
 import { CpuidResult } from "../../src/x86/cpuid";
 
@@ -12,6 +12,15 @@ export function hostCpuidSize(): u32 { return HOST_CPUID_SIZE; }
 export function hostPut(snap: usize, leaf: u32, sub: u32, a: u32, b: u32, c: u32, d: u32): bool {
   return hostCpuidPut(changetype<HostCpuid>(snap), leaf, sub, a, b, c, d);
 }
+/** Register `reg` (0 eax … 3 edx) of the host entry, through hostEntry; -1 as u64 when absent per hostCpuidFind. */
+export function hostGet(snap: usize, leaf: u32, sub: u32, reg: u32): u64 {
+  const found = hostCpuidFind(changetype<HostCpuid>(snap), leaf, sub);
+  const e = hostEntry(changetype<HostCpuid>(snap), leaf, sub);
+  const v = reg == 0 ? e.eax : reg == 1 ? e.ebx : reg == 2 ? e.ecx : e.edx;
+  if (found === null) return v == 0 ? u64.MAX_VALUE : 0xBAD; // absent must read as zeros
+  return v;
+}
+export function hostCapacity(): u32 { return HOST_CPUID_CAPACITY; }
 export function cpuidGuest(snap: usize, cfg: usize, leaf: u32, sub: u32, cr4: u64, xcr0: u64, out: usize): void {
   guestCpuid(changetype<HostCpuid>(snap), changetype<CpuidConfig>(cfg), leaf, sub, cr4, xcr0, changetype<CpuidResult>(out));
 }

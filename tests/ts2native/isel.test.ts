@@ -22,6 +22,8 @@ describe("instruction selection and register allocation", () => {
     for (const x of I32.slice(0, 4)) for (const y of I32.slice(3)) for (const z of I64.slice(0, 4)) cmds.push(`C 4 ${x} ${y} ${z}`);
     for (const x of I32) cmds.push(`C 6 ${x} 00000003 ${x} 00000005 00000006 ${x}`);
     for (const n of ["00000001", "00000002", "00000011", "000003e8"]) cmds.push(`C 7 ${n}`);
+    for (const x of I32.slice(2, 6)) for (const y of I32.slice(4)) for (const z of I64.slice(2)) cmds.push(`C 8 ${x} ${y} ${z} ${z}`);
+    for (const x of I32) for (const y of I64) cmds.push(`C 9 ${x} ${y}`);
     expect(compareReplies(serve(exe, cmds), v8Serve(wasm, cmds))).toEqual([]);
   });
 });

@@ -86,7 +86,7 @@ import {
 } from "../../src/ept/table";
 import { eptUnmap, eptProtect } from "../../src/ept/range";
 import {
-  GuestMemory, gmRead, gmWrite, gmReadScalar, gmWriteScalar,
+  GuestMemory, gmRead, gmWrite, gmReadScalar, gmWriteScalar, gmReadQword,
 } from "../../src/ept/guest-memory";
 import { GuestPagingRegs, GuestWalk, guestTranslate, guestFetch } from "../../src/ept/guest-paging";
 
@@ -124,6 +124,9 @@ export function gmWriteBytes(gm: usize, mem: usize, gpa: u64, src: usize, len: u
 }
 export function gmLoad(gm: usize, mem: usize, gpa: u64, size: u32, out: usize): u32 {
   return gmReadScalar<IdentityPhys>(changetype<GuestMemory>(gm), phys(mem), gpa, size, out);
+}
+export function gmLoadQword(gm: usize, mem: usize, gpa: u64, out: usize): u32 {
+  return gmReadQword<IdentityPhys>(changetype<GuestMemory>(gm), phys(mem), gpa, out);
 }
 export function gmStore(gm: usize, mem: usize, gpa: u64, size: u32, value: u64): u32 {
   return gmWriteScalar<IdentityPhys>(changetype<GuestMemory>(gm), phys(mem), gpa, size, value);

@@ -87,4 +87,42 @@ describe("GuestMemory", () => {
     v.mem.setUint32(GM + 8, 4, true);
     expect(read(0xfee00000, 4)[0]).toBe(NO_ACCESS);
   });
+  it("short copies (1-16 bytes, one page) move exactly their bytes, each length and alignment", () => {
+    // gmRead/gmWrite copy short ranges with two overlapping words: nothing beside the range moves.
+    for (let len = 1; len <= 16; len++) {
+      for (const off of [0x2000, 0x2001, 0x2003, 0x2007, 4096 * 3 - len]) {
+        v.bytes.fill(0x77, HPA_A + off - 8, HPA_A + off + len + 8);
+        const data = Array.from({ length: len }, (_, i) => (i * 13 + len + 1) & 0xff);
+        expect(write(off, data)).toBe(OK);
+        expect(host(HPA_A + off - 8, len + 16)).toEqual([...Array(8).fill(0x77), ...data, ...Array(8).fill(0x77)]);
+        v.bytes.fill(0xee, BUF - 8, BUF + len + 8);
+        expect(v.u32("gmReadBytes", GM, PHYS, off, BUF, len)).toBe(OK);
+        expect([...v.bytes.subarray(BUF - 8, BUF + len + 8)]).toEqual([...Array(8).fill(0xee), ...data, ...Array(8).fill(0xee)]);
+      }
+    }
+    // a short range across a page boundary takes the chunked path and still lands right
+    const data = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+    expect(write(2 * MiB + 4096 - 4, data)).toBe(OK);
+    expect(host(HPA_B + 4092, 4)).toEqual(data.slice(0, 4));
+    expect(host(HPA_C, 6)).toEqual(data.slice(4));
+    expect(read(2 * MiB + 4096 - 4, 10)).toEqual([OK, data]);
+  });
+  it("gmReadQword (page-table entries) agrees with gmReadScalar(8) everywhere", () => {
+    for (let i = 0; i < 64; i++) v.bytes[HPA_B + 4096 - 32 + i] = i + 1; // HPA_B's tail…
+    for (let i = 0; i < 64; i++) v.bytes[HPA_C + i] = 0x80 + i; // …and HPA_C's head
+    v.mem.setBigUint64(HPA_RO + 8, 0x0123456789abcdefn, true);
+    const gpas = [0, 8, 0x1008, 2 * MiB - 8, 2 * MiB + 4096 - 8, 2 * MiB + 4096 - 4, 2 * MiB + 4096 + 16,
+      2 * MiB + 8192, 4 * MiB + 8, 4 * MiB + 4096 - 4, 8 * MiB, 16 * MiB, 0xfee00000, 3];
+    for (const gpa of gpas) {
+      v.mem.setBigUint64(BUF, 0xdeadn, true);
+      const want = v.u32("gmLoad", GM, PHYS, gpa, 8, BUF);
+      const wantValue = v.mem.getBigUint64(BUF, true);
+      v.mem.setBigUint64(BUF, 0xdeadn, true);
+      expect([gpa, v.u32("gmLoadQword", GM, PHYS, gpa, BUF)]).toEqual([gpa, want]);
+      expect([gpa, v.mem.getBigUint64(BUF, true)]).toEqual([gpa, wantValue]);
+    }
+    v.mem.setBigUint64(BUF, 0n, true);
+    expect(v.u32("gmLoadQword", GM, PHYS, 4 * MiB + 8, BUF)).toBe(OK); // read-only pages are readable
+    expect(v.mem.getBigUint64(BUF, true)).toBe(0x0123456789abcdefn);
+  });
 });

@@ -8,6 +8,7 @@ import { Vm } from "../vm";
 import { DeviceKind } from "./kinds";
 import { debugconRead, debugconWrite } from "./debugcon";
 import { TestDev, testdevRead, testdevWrite } from "./testdev";
+import { pcPortRead, pcPortWrite, pcLapicMmioRead, pcLapicMmioWrite, pcIoapicMmioRead, pcIoapicMmioWrite } from "../pc/pc-io";
 
 /** IN of `size` (1, 2, 4) bytes from `port`: the device's value, or all-ones when unassigned. */
 export function portRead(bus: Bus, port: u32, size: u32): u64 {
@@ -16,6 +17,7 @@ export function portRead(bus: Bus, port: u32, size: u32): u64 {
   const r = busRangeAt(bus, <u32>i);
   switch (r.device) {
     case DeviceKind.DEBUGCON: return debugconRead() & allOnes(size);
+    case DeviceKind.PC_PORTS: return <u64>pcPortRead(changetype<Vm>(<usize>r.ctx), port, size) & allOnes(size);
   }
   return allOnes(size);
 }
@@ -27,6 +29,7 @@ export function portWrite(bus: Bus, port: u32, size: u32, value: u64): void {
   const r = busRangeAt(bus, <u32>i);
   switch (r.device) {
     case DeviceKind.DEBUGCON: debugconWrite(changetype<Vm>(<usize>r.ctx), value & allOnes(size)); break;
+    case DeviceKind.PC_PORTS: pcPortWrite(changetype<Vm>(<usize>r.ctx), port, size, <u32>(value & allOnes(size))); break;
   }
 }
 
@@ -46,6 +49,8 @@ export function mmioRead(bus: Bus, gpa: u64, size: u32, out: usize): MmioStatus 
   let v: u64 = 0;
   switch (r.device) {
     case DeviceKind.TESTDEV: v = testdevRead(changetype<TestDev>(<usize>r.ctx), off, size); break;
+    case DeviceKind.PC_LAPIC: v = pcLapicMmioRead(changetype<Vm>(<usize>r.ctx), <u64>off, size); break;
+    case DeviceKind.PC_IOAPIC: v = pcIoapicMmioRead(changetype<Vm>(<usize>r.ctx), <u64>off, size); break;
     default: return MmioStatus.UNASSIGNED;
   }
   store<u64>(out, v & allOnes(size));
@@ -61,6 +66,8 @@ export function mmioWrite(bus: Bus, gpa: u64, size: u32, value: u64): MmioStatus
   const off = <u32>(gpa - r.base);
   switch (r.device) {
     case DeviceKind.TESTDEV: testdevWrite(changetype<TestDev>(<usize>r.ctx), off, size, value & allOnes(size)); break;
+    case DeviceKind.PC_LAPIC: pcLapicMmioWrite(changetype<Vm>(<usize>r.ctx), <u64>off, size, value & allOnes(size)); break;
+    case DeviceKind.PC_IOAPIC: pcIoapicMmioWrite(changetype<Vm>(<usize>r.ctx), <u64>off, size, value & allOnes(size)); break;
     default: return MmioStatus.UNASSIGNED;
   }
   return MmioStatus.OK;

@@ -9,4 +9,10 @@ export const enum DeviceKind {
   DEBUGCON = 2,
   /** The MMIO test device at 0xFEB00000 (testdev.ts). */
   TESTDEV = 3,
+  /** A PC platform port range of a Linux VM (src/vmm/pc/pc-io.ts; ctx = the VM). */
+  PC_PORTS = 4,
+  /** The VM's local APIC page, 0xFEE00000 (ctx = the VM). */
+  PC_LAPIC = 5,
+  /** The VM's IOAPIC page, 0xFEC00000 (ctx = the VM). */
+  PC_IOAPIC = 6,
 }

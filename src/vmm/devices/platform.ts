@@ -15,6 +15,10 @@ import { msrBitmapBuild } from "../policy/msr-bitmap";
 import { DeviceKind } from "./kinds";
 import { DEBUGCON_PORT } from "./debugcon";
 import { TestDev, testdevReset, TESTDEV_GPA, TESTDEV_SIZE } from "./testdev";
+import { pcIs } from "../pc/pc";
+import { pcRegisterPorts } from "../pc/pc-io";
+import { LAPIC_DEFAULT_BASE, LAPIC_MMIO_SIZE } from "../platform/lapic-state";
+import { IOAPIC_DEFAULT_BASE, IOAPIC_MMIO_SIZE } from "../platform/ioapic";
 
 const PLATFORM_SLOT: u32 = 1024;
 const PORT_RANGES: u32 = 16;
@@ -68,6 +72,16 @@ export function platformSetup(vm: Vm): BusStatus {
   if (st != BusStatus.OK) return st;
   st = busRegister(mmio, TESTDEV_GPA, TESTDEV_SIZE, DeviceKind.TESTDEV, changetype<usize>(platformTestDev(vm)));
   if (st != BusStatus.OK) return st;
+  // A Linux VM's PC platform (src/vmm/pc/): its ports, and the LAPIC/IOAPIC pages, which its EPT
+  // leaves unmapped so that every access is an EPT violation decoded into a bus access.
+  if (pcIs(vm)) {
+    st = pcRegisterPorts(ports, vm);
+    if (st != BusStatus.OK) return st;
+    st = busRegister(mmio, LAPIC_DEFAULT_BASE, LAPIC_MMIO_SIZE, DeviceKind.PC_LAPIC, changetype<usize>(vm));
+    if (st != BusStatus.OK) return st;
+    st = busRegister(mmio, IOAPIC_DEFAULT_BASE, IOAPIC_MMIO_SIZE, DeviceKind.PC_IOAPIC, changetype<usize>(vm));
+    if (st != BusStatus.OK) return st;
+  }
   ioBitmapBuild(ports, DeviceKind.PASSTHROUGH, platformIoBitmapA(vm), platformIoBitmapB(vm));
   store<u32>(s + OFF_READY, 1);
   return BusStatus.OK;

@@ -15,13 +15,17 @@ import { vmxControls } from "../../vmx/vmx-cpu";
 import { intrValid, INTR_VALID } from "./interruption";
 import { EventState, eventsPending, recordVectoring } from "./pending";
 import { EntryAction, decideEntry } from "./inject";
-import { exitsVcpuReady, extEvents, extDecision } from "../exits/vcpu-ext";
+import { exitsVcpuReady, extFits, extEvents, extDecision } from "../exits/vcpu-ext";
 
 const CR0_PE: u64 = 1;
 
-/** After a VM exit: remember an event whose delivery the exit interrupted (§27.2.4). */
+/**
+ * After a VM exit: remember an event whose delivery the exit interrupted (§27.2.4). Called by
+ * handlerEnter (src/vmm/exits/setup.ts) right after exitsVcpuReady succeeded, so only the slab
+ * bound is checked here (the block stays in the slab whatever the index; see vcpu-ext.ts).
+ */
 export function eventsAfterExit(vcpu: VCpu): void {
-  if (!exitsVcpuReady(vcpu)) return;
+  if (!extFits(vcpu)) return;
   const info = vmread32(Vmcs32Ro.IDT_VECTORING_INFO);
   if (!intrValid(info)) return; // the common case: one VMREAD
   recordVectoring(extEvents(vcpu), info, vmread32(Vmcs32Ro.IDT_VECTORING_ERROR_CODE),

@@ -9,11 +9,11 @@
 // `EPT violation at GPA 0x… (read|write|fetch)`.
 
 import { VCpu } from "../../vmx/vcpu";
-import { vmread64, vmreadNat } from "../../vmx/vmcs-access";
-import { Vmcs64Ro, VmcsNatRo } from "../../vmx/vmcs/fields";
+import { vmread32, vmread64, vmreadNat } from "../../vmx/vmcs-access";
+import { Vmcs32Guest, Vmcs64Ro, VmcsNatRo, VmcsNatGuest } from "../../vmx/vmcs/fields";
 import { IdentityPhys } from "../../ept/phys";
 import { guestFetch, guestTranslate, WalkStatus, PF_FETCH, PF_USER } from "../../ept/guest-paging";
-import { MmioInsn, DecodeStatus, AccessKind, Seg } from "../mmio/insn";
+import { MmioInsn, DecodeStatus, AccessKind } from "../mmio/insn";
 import { decodeMmio } from "../mmio/decoder";
 import { ExitAction } from "./action";
 import { vmOf, hostPhys, stopVmBegin, stopVmEnd } from "../vm";
@@ -25,7 +25,7 @@ import { loadResult, storeValue } from "./mmio-writeback";
 import { handlerEnter } from "./setup";
 import { extCell, extFetchBuffer, extInsn, extWalk } from "./vcpu-ext";
 import {
-  guestCodeMode, guestCpl, guestLongCode, guestSegmentBase, guestPagingRegs, endInterruptShadow,
+  guestCodeModeOf, guestCpl, guestPagingRegs, endInterruptShadow,
   raiseGp, raiseUd, raisePageFault,
 } from "./guest";
 
@@ -55,20 +55,23 @@ export function onEptViolation(vcpu: VCpu): ExitAction {
   if ((q & EPTV_FETCH) != 0 || busFind(bus, gpa) < 0) return stopViolation(vcpu, gpa, q, "");
 
   // Fetch the instruction at CS:RIP (outside 64-bit code, linear addresses are 32 bits wide).
+  // The guest state it needs is read once here (each VMREAD is a call into boot/): the paging
+  // registers (EFER among them), CS's access rights, and CS's base only outside 64-bit code.
+  const regs = guestPagingRegs(vcpu);
+  const mode = guestCodeModeOf(regs.efer, vmread32(Vmcs32Guest.CS_ACCESS_RIGHTS));
   const rip = vcpu.rip();
-  let linear = guestSegmentBase(Seg.CS) + rip;
-  if (!guestLongCode()) linear &= 0xFFFFFFFF;
+  const linear = mode == 64 ? rip : (vmreadNat(VmcsNatGuest.CS_BASE) + rip) & 0xFFFFFFFF;
   const buf = extFetchBuffer(vcpu);
   const walk = extWalk(vcpu);
   const access: u32 = PF_FETCH | (guestCpl() == 3 ? PF_USER : 0);
-  const got = guestFetch<IdentityPhys>(vmOf(vcpu).memory(), hostPhys(), guestPagingRegs(vcpu), linear, access, buf, MAX_INSN, walk);
+  const got = guestFetch<IdentityPhys>(vmOf(vcpu).memory(), hostPhys(), regs, linear, access, buf, MAX_INSN, walk);
   const insn = extInsn(vcpu);
-  const st = decodeMmio(buf, got, guestCodeMode(), insn);
+  const st = decodeMmio(buf, got, mode, insn);
   if (st == DecodeStatus.TRUNCATED) {
     // The bytes the decoder needed could not be fetched: the CPU would have faulted on the fetch.
     // Walk again at the first byte not fetched to learn why (guestFetch returns only a count).
     const missing = linear + <u64>got;
-    const ws = guestTranslate<IdentityPhys>(vmOf(vcpu).memory(), hostPhys(), guestPagingRegs(vcpu), missing, access, walk);
+    const ws = guestTranslate<IdentityPhys>(vmOf(vcpu).memory(), hostPhys(), regs, missing, access, walk);
     if (ws == WalkStatus.PAGE_FAULT) { raisePageFault(vcpu, missing, walk.errorCode); return ExitAction.Resume; }
     if (ws == WalkStatus.NON_CANONICAL) { raiseGp(vcpu); return ExitAction.Resume; }
     return stopViolation(vcpu, gpa, q, ", instruction bytes not in guest RAM");
@@ -76,11 +79,11 @@ export function onEptViolation(vcpu: VCpu): ExitAction {
   if (st == DecodeStatus.LOCK_PREFIX) { raiseUd(vcpu); return ExitAction.Resume; }
   if (st == DecodeStatus.TOO_LONG) { raiseGp(vcpu); return ExitAction.Resume; }
   if (st != DecodeStatus.OK) return stopViolation(vcpu, gpa, q, ", instruction not emulated");
-  return perform(vcpu, insn, gpa, q, rip);
+  return perform(vcpu, insn, gpa, q, rip, mode);
 }
 
 /** Performs the decoded access on the bus and completes the instruction. */
-function perform(vcpu: VCpu, insn: MmioInsn, gpa: u64, q: u64, rip: u64): ExitAction {
+function perform(vcpu: VCpu, insn: MmioInsn, gpa: u64, q: u64, rip: u64, mode: u32): ExitAction {
   const bus = platformMmioBus(vmOf(vcpu));
   const isLoad = insn.kind == AccessKind.LOAD;
   // The decoded direction must be the one that faulted: another vCPU (or DMA) may have rewritten
@@ -96,7 +99,6 @@ function perform(vcpu: VCpu, insn: MmioInsn, gpa: u64, q: u64, rip: u64): ExitAc
     if (mmioWrite(bus, gpa, insn.size, v) != MmioStatus.OK) return stopViolation(vcpu, gpa, q, "");
   }
   // RIP past the instruction: IP wraps at 64 KiB in 16-bit code, EIP at 4 GiB in 32-bit code.
-  const mode = guestCodeMode();
   const next = rip + <u64>insn.length;
   vcpu.setRip(mode == 64 ? next : mode == 32 ? next & 0xFFFFFFFF : next & 0xFFFF);
   endInterruptShadow();

@@ -41,9 +41,17 @@ export function guestLongCode(): bool {
 
 /** Default operand size of the code: 64, 32 or 16 (CS.L / CS.D; virtual-8086 mode is 16). */
 export function guestCodeMode(): u32 {
-  if (guestLongCode()) return 64;
+  return guestCodeModeOf(guestEfer(), vmread32(Vmcs32Guest.CS_ACCESS_RIGHTS));
+}
+
+/**
+ * guestCodeMode from values the caller already read (IA32_EFER, CS access rights), for handlers
+ * that need them anyway: each VMREAD is a call into boot/. RFLAGS is read only outside IA-32e mode.
+ */
+export function guestCodeModeOf(efer: u64, csAr: u32): u32 {
+  if ((efer & EFER_LMA) != 0) return (csAr & AR_L) != 0 ? 64 : (csAr & AR_DB) != 0 ? 32 : 16;
   if ((vmreadNat(VmcsNatGuest.RFLAGS) & RFLAGS_VM) != 0) return 16;
-  return (vmread32(Vmcs32Guest.CS_ACCESS_RIGHTS) & AR_DB) != 0 ? 32 : 16;
+  return (csAr & AR_DB) != 0 ? 32 : 16;
 }
 
 /**

@@ -24,6 +24,10 @@ import { handlerEnter } from "./setup";
 import { extCell, extMsrState, guestMaxPhysBits } from "./vcpu-ext";
 import { skipInstruction, raiseGp, guestCr0, guestCr4 } from "./guest";
 import { vcpuCpuid } from "./cpuid-view";
+import { vmOf } from "../vm";
+import { pcIs } from "../pc/pc";
+import { pcLapicRdmsr, pcLapicWrmsr } from "../pc/pc-io";
+import { lapicOwnsMsr } from "../platform/lapic-x2apic";
 
 const CR0_PG: u64 = 1 << 31;
 /** IA32_DEBUGCTL bits a guest may set: LBR (0) and BTF (1); the rest need state we do not
@@ -82,7 +86,11 @@ export function onRdmsr(vcpu: VCpu): ExitAction {
   if (!handlerEnter(vcpu)) return ExitAction.Stop;
   const msr = <u32>vcpu.rcx;
   const cell = extCell(vcpu);
-  if (!msrRead(vcpu, msr, msrRule(msr), cell)) { raiseGp(vcpu); return ExitAction.Resume; }
+  // A Linux VM's local APIC owns IA32_APIC_BASE, IA32_TSC_DEADLINE and the x2APIC range
+  // (src/vmm/pc/pc-io.ts; SDM Vol 3A §11.4.4, §11.5.4.1, §11.12.1).
+  const pcApic = pcIs(vmOf(vcpu)) && lapicOwnsMsr(msr);
+  const ok = pcApic ? pcLapicRdmsr(vmOf(vcpu), msr, cell) : msrRead(vcpu, msr, msrRule(msr), cell);
+  if (!ok) { raiseGp(vcpu); return ExitAction.Resume; }
   const v = load<u64>(cell);
   vcpu.rax = v & 0xFFFFFFFF;
   vcpu.rdx = v >> 32;
@@ -136,6 +144,11 @@ export function onWrmsr(vcpu: VCpu): ExitAction {
   if (!handlerEnter(vcpu)) return ExitAction.Stop;
   const msr = <u32>vcpu.rcx;
   const v = (vcpu.rdx << 32) | (vcpu.rax & 0xFFFFFFFF);
+  if (pcIs(vmOf(vcpu)) && lapicOwnsMsr(msr)) {
+    if (!pcLapicWrmsr(vmOf(vcpu), msr, v, guestMaxPhysBits())) { raiseGp(vcpu); return ExitAction.Resume; }
+    skipInstruction(vcpu);
+    return ExitAction.Resume;
+  }
   const rule = msrRule(msr);
   let ok = true;
   switch (ruleKind(rule)) {

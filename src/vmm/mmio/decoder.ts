@@ -59,16 +59,43 @@ const REX_X: u32 = 2 << 4;
 const REX_R: u32 = 4 << 4;
 const REX_W: u32 = 8 << 4;
 
-/** Segment segOverride for a legacy prefix byte, + 1; 0 if the byte is not one. */
-@inline function segmentPrefix(b: u32): u32 {
-  if (b == 0x26) return Seg.ES + 1;
-  if (b == 0x2E) return Seg.CS + 1;
-  if (b == 0x36) return Seg.SS + 1;
-  if (b == 0x3E) return Seg.DS + 1;
-  if (b == 0x64) return Seg.FS + 1;
-  if (b == 0x65) return Seg.GS + 1;
-  return 0;
-}
+// What each byte means as the first byte of an instruction, so that the prefix scan and the
+// opcode check are one table load each instead of chains of compares (this runs on every MMIO
+// exit). Prefixes and the opcodes we emulate are disjoint sets of bytes:
+//   0 anything else (UNSUPPORTED)   1..6 segment override, Seg + 1 (26 2E 36 3E 64 65)
+//   7 66   8 67   9 F0 (LOCK)   10 F2/F3   11 40-4F (REX in 64-bit mode; INC/DEC elsewhere)
+//  16 88/89 MOV r/m, r   17 8A/8B MOV r, r/m   18 C6/C7 MOV r/m, imm
+//  19 A0/A1 MOV AL/rAX, moffs   20 A2/A3 MOV moffs, AL/rAX   21 0F (two-byte opcode)
+const C_SEG_LAST: u32 = 6;
+const C_OPSIZE: u32 = 7;
+const C_REX: u32 = 11;
+const C_FIRST_OPCODE: u32 = 16;
+const C_LOAD: u32 = 17;
+const C_STORE_IMM: u32 = 18;
+const C_MOFFS_LOAD: u32 = 19;
+const C_MOFFS_STORE: u32 = 20;
+const C_ESCAPE: u32 = 21;
+const BYTE_CLASS: usize = memory.data<u8>([
+   0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0, 21,  // 00-0F
+   0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  // 10-1F
+   0,  0,  0,  0,  0,  0,  1,  0,  0,  0,  0,  0,  0,  0,  2,  0,  // 20-2F
+   0,  0,  0,  0,  0,  0,  3,  0,  0,  0,  0,  0,  0,  0,  4,  0,  // 30-3F
+  11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11,  // 40-4F
+   0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  // 50-5F
+   0,  0,  0,  0,  5,  6,  7,  8,  0,  0,  0,  0,  0,  0,  0,  0,  // 60-6F
+   0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  // 70-7F
+   0,  0,  0,  0,  0,  0,  0,  0, 16, 16, 17, 17,  0,  0,  0,  0,  // 80-8F
+   0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  // 90-9F
+  19, 19, 20, 20,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  // A0-AF
+   0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  // B0-BF
+   0,  0,  0,  0,  0,  0, 18, 18,  0,  0,  0,  0,  0,  0,  0,  0,  // C0-CF
+   0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  // D0-DF
+   0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  // E0-EF
+   9,  0, 10, 10,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  // F0-FF
+]);
+
+/** The class of byte `b` (< 256) in BYTE_CLASS. */
+@inline function classOf(b: u32): u32 { return <u32>load<u8>(BYTE_CLASS + <usize>(b & 0xFF)); }
 
 /**
  * Decodes the instruction at `code` (`avail` bytes fetched, at most 15 used) for a guest running
@@ -91,18 +118,21 @@ export function decodeMmio(code: usize, avail: u32, mode: u32, out: MmioInsn): D
   let p: u32 = 0;
   let pf: u32 = 0;
   let b: u32 = 0;
+  let c: u32 = 0;
   while (true) {
     const st = need(p, 1, avail);
     if (st != DecodeStatus.OK) return done(out, st);
     b = byteAt(code, p);
-    const seg = segmentPrefix(b);
-    if (seg != 0) pf = (pf & ~(0xF << 9) & ~(P_REX | 0xF0)) | (seg << 9);
-    else if (b == 0x66) pf = (pf & ~(P_REX | 0xF0)) | P_OPSIZE;
-    else if (b == 0x67) pf = (pf & ~(P_REX | 0xF0)) | P_ADDRSIZE;
-    else if (b == 0xF0) pf = (pf & ~(P_REX | 0xF0)) | P_LOCK;
-    else if (b == 0xF2 || b == 0xF3) pf = (pf & ~(P_REX | 0xF0)) | P_REP;
-    else if (long && (b & 0xF0) == 0x40) pf = (pf & ~0xF0) | P_REX | ((b & 0xF) << 4);
-    else break;
+    c = classOf(b);
+    if (c == 0 || c >= C_FIRST_OPCODE) break;
+    if (c == C_REX) {
+      if (!long) break; // INC/DEC: unsupported opcode below
+      pf = (pf & ~0xF0) | P_REX | ((b & 0xF) << 4);
+    } else if (c <= C_SEG_LAST) {
+      pf = (pf & ~(0xF << 9) & ~(P_REX | 0xF0)) | (c << 9);
+    } else {
+      pf = (pf & ~(P_REX | 0xF0)) | (<u32>1 << (c - C_OPSIZE)); // P_OPSIZE … P_REP, in class order
+    }
     p++;
   }
   if ((pf & P_LOCK) != 0) return done(out, DecodeStatus.LOCK_PREFIX);
@@ -110,15 +140,14 @@ export function decodeMmio(code: usize, avail: u32, mode: u32, out: MmioInsn): D
 
   // ---- opcode
   p++;
-  let twoByte = false;
-  if (b == 0x0F) {
+  const twoByte = c == C_ESCAPE;
+  if (twoByte) {
     const st = need(p, 1, avail);
     if (st != DecodeStatus.OK) return done(out, st);
     b = byteAt(code, p);
     p++;
-    twoByte = true;
-    if (b != 0xB6 && b != 0xB7 && b != 0xBE && b != 0xBF) return done(out, DecodeStatus.UNSUPPORTED);
-  } else if (b != 0x88 && b != 0x89 && b != 0x8A && b != 0x8B && b != 0xC6 && b != 0xC7 && (b < 0xA0 || b > 0xA3)) {
+    if ((b & 0xF6) != 0xB6) return done(out, DecodeStatus.UNSUPPORTED); // B6 B7 BE BF only
+  } else if (c < C_FIRST_OPCODE) {
     return done(out, DecodeStatus.UNSUPPORTED);
   }
 
@@ -127,7 +156,6 @@ export function decodeMmio(code: usize, avail: u32, mode: u32, out: MmioInsn): D
   const addrSize: u32 = long ? ((pf & P_ADDRSIZE) != 0 ? 4 : 8) : ((pf & P_ADDRSIZE) != 0) != (mode == 16) ? 2 : 4;
   out.addrSize = addrSize;
   const segOverride = (pf >> 9) & 0xF;
-  const byteOp = !twoByte && (b & 1) == 0; // 88, 8A, C6, A0, A2: the w bit is 0
 
   if (twoByte) {
     out.kind = AccessKind.LOAD;
@@ -135,14 +163,15 @@ export function decodeMmio(code: usize, avail: u32, mode: u32, out: MmioInsn): D
     out.regSize = opSize;
     out.extend = b >= 0xBE ? Extend.SIGN : Extend.ZERO;
   } else {
-    out.size = byteOp ? 1 : opSize;
-    out.regSize = out.size;
-    out.kind = b == 0x8A || b == 0x8B || b == 0xA0 || b == 0xA1 ? AccessKind.LOAD
-      : b == 0xC6 || b == 0xC7 ? AccessKind.STORE_IMM : AccessKind.STORE_REG;
+    const size = (b & 1) == 0 ? 1 : opSize; // 88, 8A, C6, A0, A2: the w bit is 0
+    out.size = size;
+    out.regSize = size;
+    out.kind = c == C_LOAD || c == C_MOFFS_LOAD ? AccessKind.LOAD
+      : c == C_STORE_IMM ? AccessKind.STORE_IMM : AccessKind.STORE_REG;
   }
 
   // ---- moffs forms: AL/rAX and an absolute offset of address size, default segment DS
-  if (!twoByte && b >= 0xA0 && b <= 0xA3) {
+  if (c == C_MOFFS_LOAD || c == C_MOFFS_STORE) {
     const st = need(p, addrSize, avail);
     if (st != DecodeStatus.OK) return done(out, st);
     out.disp = bytesAt(code, p, addrSize);

@@ -16,7 +16,7 @@
 //  - MCE/MCA: no machine-check MSR bank is emulated.
 // Set: the hypervisor-present bit 1.ECX[31], and leaves 40000000H/40000001H (ours).
 
-import { HostCpuid, hostEax, hostEbx, hostEcx, hostEdx } from "./host-cpuid";
+import { HostCpuid, hostEntry, hostEax, hostEbx, hostEcx, hostEdx } from "./host-cpuid";
 import { CpuidResult } from "../../x86/cpuid";
 
 /** The highest basic leaf the guest sees (topology leaf 1FH); lower when the host's is lower. */
@@ -159,7 +159,7 @@ function xsaveCompactedSize(snap: HostCpuid, xcr0: u64): u32 {
   return size;
 }
 
-function set(out: CpuidResult, eax: u32, ebx: u32, ecx: u32, edx: u32): void {
+@inline function set(out: CpuidResult, eax: u32, ebx: u32, ecx: u32, edx: u32): void {
   out.eax = eax;
   out.ebx = ebx;
   out.ecx = ecx;
@@ -178,7 +178,10 @@ export function guestMaxExt(snap: HostCpuid): u32 {
 
 /**
  * Guest CPUID(leaf, subleaf) into `out`. `guestCr4` and `guestXcr0` are the vCPU's current values
- * (1.ECX.OSXSAVE, 7.ECX.OSPKE and 0DH.0 EBX reflect them, Table 3-8).
+ * (1.ECX.OSXSAVE, 7.ECX.OSPKE and 0DH.0 EBX reflect them, Table 3-8). Every guest CPUID exit runs
+ * this (the core keeps no answer cache), so each leaf looks its host entry up once
+ * (host-cpuid.ts hostEntry, O(1)) and the highest extended leaf is looked up only for
+ * extended leaves.
  */
 export function guestCpuid(
   snap: HostCpuid, cfg: CpuidConfig, leaf: u32, subleaf: u32, guestCr4: u64, guestXcr0: u64, out: CpuidResult,
@@ -188,43 +191,52 @@ export function guestCpuid(
     return;
   }
   const maxBasic = guestMaxBasic(snap);
-  const maxExt = guestMaxExt(snap);
   // Table 3-8 note: an input above the highest basic or extended leaf returns the data of the
   // highest basic leaf.
-  if ((leaf < 0x80000000 && leaf > maxBasic) || (leaf >= 0x80000000 && leaf > maxExt)) leaf = maxBasic;
   if (leaf >= 0x80000000) {
-    extendedLeaf(snap, cfg, leaf, maxExt, out);
-    return;
+    const maxExt = guestMaxExt(snap);
+    if (leaf <= maxExt) {
+      extendedLeaf(snap, cfg, leaf, maxExt, out);
+      return;
+    }
+    leaf = maxBasic;
+  } else if (leaf > maxBasic) {
+    leaf = maxBasic;
   }
-  const shift = coreIdBits(cfg.vcpuCount);
   switch (leaf) {
-    case 0:
-      set(out, maxBasic, hostEbx(snap, 0, 0), hostEcx(snap, 0, 0), hostEdx(snap, 0, 0));
-      break;
-    case 1: {
-      // EBX: 7:0 brand index, 15:8 CLFLUSH size (host); 23:16 addressable logical ids; 31:24 APIC id.
-      const ebx = (hostEbx(snap, 1, 0) & 0xFFFF) | (((<u32>1 << shift) & 0xFF) << 16) | ((cfg.apicId & 0xFF) << 24);
-      let ecx = (hostEcx(snap, 1, 0) & ~CPUID1_ECX_HIDDEN) | CPUID1_ECX_HYPERVISOR;
-      if ((cfg.flags & CPUID_CFG_PCID) != 0) ecx |= hostEcx(snap, 1, 0) & CPUID1_ECX_PCID;
-      if ((ecx & CPUID1_ECX_XSAVE) != 0 && (guestCr4 & CR4_OSXSAVE) != 0) ecx |= CPUID1_ECX_OSXSAVE;
-      let edx = hostEdx(snap, 1, 0) & ~CPUID1_EDX_HIDDEN;
-      if (cfg.vcpuCount > 1) edx |= CPUID1_EDX_HTT;
-      set(out, hostEax(snap, 1, 0), ebx, ecx, edx);
+    case 0: {
+      const h = hostEntry(snap, 0, 0);
+      set(out, maxBasic, h.ebx, h.ecx, h.edx);
       break;
     }
-    case 2: case 0x15: case 0x16:
-      // Cache/TLB descriptors, TSC/crystal ratio, frequencies: informational, passed through.
-      set(out, hostEax(snap, leaf, 0), hostEbx(snap, leaf, 0), hostEcx(snap, leaf, 0), hostEdx(snap, leaf, 0));
+    case 1: {
+      // EBX: 7:0 brand index, 15:8 CLFLUSH size (host); 23:16 addressable logical ids; 31:24 APIC id.
+      const h = hostEntry(snap, 1, 0);
+      const shift = coreIdBits(cfg.vcpuCount);
+      const ebx = (h.ebx & 0xFFFF) | (((<u32>1 << shift) & 0xFF) << 16) | ((cfg.apicId & 0xFF) << 24);
+      let ecx = (h.ecx & ~CPUID1_ECX_HIDDEN) | CPUID1_ECX_HYPERVISOR;
+      if ((cfg.flags & CPUID_CFG_PCID) != 0) ecx |= h.ecx & CPUID1_ECX_PCID;
+      if ((ecx & CPUID1_ECX_XSAVE) != 0 && (guestCr4 & CR4_OSXSAVE) != 0) ecx |= CPUID1_ECX_OSXSAVE;
+      let edx = h.edx & ~CPUID1_EDX_HIDDEN;
+      if (cfg.vcpuCount > 1) edx |= CPUID1_EDX_HTT;
+      set(out, h.eax, ebx, ecx, edx);
       break;
+    }
+    case 2: case 0x15: case 0x16: {
+      // Cache/TLB descriptors, TSC/crystal ratio, frequencies: informational, passed through.
+      const h = hostEntry(snap, leaf, 0);
+      set(out, h.eax, h.ebx, h.ecx, h.edx);
+      break;
+    }
     case 4: {
       // Deterministic cache parameters. EAX[31:26] = addressable core ids - 1, EAX[25:14] =
       // addressable ids sharing the cache - 1: every vCPU is one core; L3 (EAX[7:5] = 3) is shared.
-      const eax = hostEax(snap, 4, subleaf);
+      const h = hostEntry(snap, 4, subleaf);
+      const eax = h.eax;
       if ((eax & 0x1F) == 0) { set(out, 0, 0, 0, 0); break; }
-      const span = (<u32>1 << shift) - 1;
+      const span = (<u32>1 << coreIdBits(cfg.vcpuCount)) - 1;
       const sharing = ((eax >> 5) & 7) >= 3 ? span : 0;
-      set(out, (eax & 0x3FFF) | ((sharing & 0xFFF) << 14) | ((span & 0x3F) << 26),
-        hostEbx(snap, 4, subleaf), hostEcx(snap, 4, subleaf), hostEdx(snap, 4, subleaf));
+      set(out, (eax & 0x3FFF) | ((sharing & 0xFFF) << 14) | ((span & 0x3F) << 26), h.ebx, h.ecx, h.edx);
       break;
     }
     case 6:
@@ -234,7 +246,7 @@ export function guestCpuid(
       structuredLeaf(snap, cfg, subleaf, guestCr4, out);
       break;
     case 0xB: case 0x1F:
-      topologyLeaf(cfg, subleaf, shift, out);
+      topologyLeaf(cfg, subleaf, coreIdBits(cfg.vcpuCount), out);
       break;
     case 0xD:
       xsaveLeaf(snap, subleaf, guestXcr0, out);
@@ -257,11 +269,12 @@ function hypervisorLeaf(cfg: CpuidConfig, leaf: u32, out: CpuidResult): void {
 
 function structuredLeaf(snap: HostCpuid, cfg: CpuidConfig, subleaf: u32, guestCr4: u64, out: CpuidResult): void {
   if (subleaf == 0) {
-    let ebx = hostEbx(snap, 7, 0) & ~CPUID7_EBX_HIDDEN;
-    if ((cfg.flags & CPUID_CFG_INVPCID) != 0) ebx |= hostEbx(snap, 7, 0) & CPUID7_EBX_INVPCID;
-    let ecx = hostEcx(snap, 7, 0) & ~CPUID7_ECX_HIDDEN;
+    const h = hostEntry(snap, 7, 0);
+    let ebx = h.ebx & ~CPUID7_EBX_HIDDEN;
+    if ((cfg.flags & CPUID_CFG_INVPCID) != 0) ebx |= h.ebx & CPUID7_EBX_INVPCID;
+    let ecx = h.ecx & ~CPUID7_ECX_HIDDEN;
     if ((ecx & CPUID7_ECX_PKU) != 0 && (guestCr4 & CR4_PKE) != 0) ecx |= CPUID7_ECX_OSPKE;
-    set(out, min<u32>(hostEax(snap, 7, 0), 1), ebx, ecx, hostEdx(snap, 7, 0) & CPUID7_EDX_KEPT);
+    set(out, min<u32>(h.eax, 1), ebx, ecx, h.edx & CPUID7_EDX_KEPT);
   } else if (subleaf == 1 && hostEax(snap, 7, 0) >= 1) {
     set(out, hostEax(snap, 7, 1) & CPUID7_1_EAX_KEPT, 0, 0, 0);
   } else {
@@ -299,28 +312,29 @@ function xsaveLeaf(snap: HostCpuid, subleaf: u32, guestXcr0: u64, out: CpuidResu
 }
 
 function extendedLeaf(snap: HostCpuid, cfg: CpuidConfig, leaf: u32, maxExt: u32, out: CpuidResult): void {
+  const h = hostEntry(snap, leaf, 0);
   switch (leaf) {
     case 0x80000000:
       set(out, maxExt, 0, 0, 0);
       break;
     case 0x80000001: {
-      let edx = hostEdx(snap, leaf, 0) & (CPUIDX1_EDX_SYSCALL | CPUIDX1_EDX_NX | CPUIDX1_EDX_LM);
-      if ((cfg.flags & CPUID_CFG_PAGE1G) != 0) edx |= hostEdx(snap, leaf, 0) & CPUIDX1_EDX_PAGE1G;
-      if ((cfg.flags & CPUID_CFG_RDTSCP) != 0) edx |= hostEdx(snap, leaf, 0) & CPUIDX1_EDX_RDTSCP;
-      set(out, 0, 0, hostEcx(snap, leaf, 0) & CPUIDX1_ECX_KEPT, edx);
+      let edx = h.edx & (CPUIDX1_EDX_SYSCALL | CPUIDX1_EDX_NX | CPUIDX1_EDX_LM);
+      if ((cfg.flags & CPUID_CFG_PAGE1G) != 0) edx |= h.edx & CPUIDX1_EDX_PAGE1G;
+      if ((cfg.flags & CPUID_CFG_RDTSCP) != 0) edx |= h.edx & CPUIDX1_EDX_RDTSCP;
+      set(out, 0, 0, h.ecx & CPUIDX1_ECX_KEPT, edx);
       break;
     }
     case 0x80000002: case 0x80000003: case 0x80000004: case 0x80000006:
       // Brand string; L2 cache information.
-      set(out, hostEax(snap, leaf, 0), hostEbx(snap, leaf, 0), hostEcx(snap, leaf, 0), hostEdx(snap, leaf, 0));
+      set(out, h.eax, h.ebx, h.ecx, h.edx);
       break;
     case 0x80000007:
-      set(out, 0, 0, 0, hostEdx(snap, leaf, 0) & CPUIDX7_EDX_INVARIANT_TSC);
+      set(out, 0, 0, 0, h.edx & CPUIDX7_EDX_INVARIANT_TSC);
       break;
     case 0x80000008:
       // EAX[7:0] physical address bits (host); [15:8] linear: at most 48, LA57 being hidden.
       // EBX (WBNOINVD, speculation controls) hidden.
-      set(out, (hostEax(snap, leaf, 0) & 0xFF) | (min<u32>((hostEax(snap, leaf, 0) >> 8) & 0xFF, 48) << 8), 0, 0, 0);
+      set(out, (h.eax & 0xFF) | (min<u32>((h.eax >> 8) & 0xFF, 48) << 8), 0, 0, 0);
       break;
     default:
       set(out, 0, 0, 0, 0);

@@ -76,4 +76,13 @@
     (i32.add (local.get $a) (i32.add (local.get $b) (i32.add (local.get $c) (i32.add (local.get $d)
       (i32.add (local.get $e) (i32.add (local.get $f) (i32.add (local.get $h) (i32.add (local.get $i)
         (i32.add (local.get $j) (i32.add (local.get $k) (i32.add (local.get $m) (local.get $o)))))))))))))
+  (func (export "leatree") (param i32 i32 i64 i64) (result i64)
+    (local $p i32)
+    (local.set $p (i32.add (i32.add (local.get 0) (i32.shl (local.get 1) (i32.const 2))) (i32.const 0x7ffffff0)))
+    (i64.add (i64.extend_i32_u (local.get $p))
+      (i64.add (i64.add (i64.shl (local.get 2) (i64.const 3)) (local.get 3)) (i64.const -0x7fffffff))))
+  (func (export "leamul") (param i32 i64) (result i64)
+    (i64.add
+      (i64.extend_i32_u (i32.add (i32.mul (local.get 0) (i32.const 9)) (i32.const 3)))
+      (i64.add (i64.mul (local.get 1) (i64.const 5)) (i64.mul (local.get 1) (i64.const 4)))))
 )

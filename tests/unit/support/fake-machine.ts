@@ -171,8 +171,19 @@ export class FakeMachine {
     return ((this.uartRegs.get(3) ?? 0) & 0x80) !== 0;
   }
 
+  /**
+   * The host's RTC as src/vmm/time/host-time.ts reads it: CMOS index at 0x70, data at 0x71; BCD,
+   * 24-hour (register B = 0x02), update never in progress. 2025-01-02 03:04:05, century 0x20.
+   */
+  private cmosIndex = 0;
+  private readonly cmos = new Map<number, number>([
+    [0x00, 0x05], [0x02, 0x04], [0x04, 0x03], [0x07, 0x02], [0x08, 0x01], [0x09, 0x25],
+    [0x0a, 0x26], [0x0b, 0x02], [0x32, 0x20],
+  ]);
+
   private outb(port: number, value: number): void {
     this.portWrites.push({ port, value });
+    if (port === 0x70) this.cmosIndex = value & 0x7f;
     if (port === 0xf4) this.drainedAtDebugExit.push(this.drained);
     if (port < COM1 || port > COM1 + 7) return;
     const reg = port - COM1;
@@ -191,6 +202,7 @@ export class FakeMachine {
   }
 
   private inb(port: number): number {
+    if (port === 0x71) return this.cmos.get(this.cmosIndex) ?? 0xff;
     if (port !== COM1 + 5) return 0xff; // nothing else is decoded: an absent device reads all ones
     if (this.busy > 0) {
       this.busy--;

@@ -12,6 +12,7 @@ import { splitLocalValues } from "./webs.ts";
 import { lowerFunction } from "./lower.ts";
 import { hoistInvariants } from "./licm.ts";
 import { peephole } from "./peephole.ts";
+import { removeDeadCode } from "./dce.ts";
 import type { LoweredFunc } from "./ir.ts";
 import type { Module } from "./module.ts";
 import { Reader } from "./reader.ts";
@@ -103,6 +104,7 @@ export function compileModule(bytes: Uint8Array, target: Target): CompileResult 
     optimizeJumps(fn);
     splitLocalValues(fn);
     peephole(fn);
+    removeDeadCode(fn);
     hoistInvariants(fn, (g) => stable.has(g));
     const alloc = allocate(fn, m.types[m.funcs[fn.index]!.type]!);
     return emitFunction(m, fn, alloc, sym);

@@ -90,9 +90,12 @@ export function emitDivConst(ctx: FnCtx, name: string, w: Width, dst: number, a:
       ctx.ins(`mov r11, ${hex64(d)}`);
       ctx.ins(`imul ${R(q)}, ${R("r11")}`);
     }
-    ctx.ins(`mov ${R("r11")}, ${n}`);
-    ctx.ins(`sub ${R("r11")}, ${R(q)}`);
-    return result("r11");
+    // into the destination register when there is one (it is never q: rax/rdx are not allocated)
+    const l = ctx.loc(dst);
+    const r = l.k === "reg" ? l.reg : "r11";
+    if (R(r) !== n) ctx.ins(`mov ${R(r)}, ${n}`);
+    ctx.ins(`sub ${R(r)}, ${R(q)}`);
+    return result(r);
   };
   if (d === 1n) {
     if (isDiv) ctx.ins(`mov ${R("rax")}, ${n}`);

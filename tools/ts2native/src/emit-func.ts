@@ -8,7 +8,7 @@
 import { callLayout, type ArgLoc } from "./callconv.ts";
 import { FnCtx, widthOf } from "./emit-ctx.ts";
 import { emitCondJump, emitCondValue, emitFlags } from "./emit-cond.ts";
-import { emitIntNum } from "./emit-int.ts";
+import { emitIntNum, emitLea } from "./emit-int.ts";
 import { emitElemDrop, emitTableCopy, emitTableInit } from "./emit-table.ts";
 import { emitFloatNum } from "./emit-float.ts";
 import { emitAtomic, emitDataDrop, emitLoad, emitMemCopy, emitMemFill, emitMemInit, emitStore } from "./emit-mem.ts";
@@ -119,6 +119,7 @@ export function emitFunction(m: Module, fn: LoweredFunc, alloc: Allocation, sym:
         break;
       }
       case "select": emitSelect(ctx, i); break;
+      case "lea": emitLea(ctx, i); break;
       case "load": emitLoad(ctx, i); break;
       case "store": emitStore(ctx, i); break;
       case "gget": {
@@ -235,12 +236,31 @@ function emitBrTable(ctx: FnCtx, i: Inst & { k: "brtable" }): void {
 function emitSelect(ctx: FnCtx, i: Inst & { k: "select" }): void {
   const float = i.t === "f32" || i.t === "f64";
   const w = widthOf(i.t);
+  const inv: Record<string, string> = { e: "ne", ne: "e", l: "ge", ge: "l", g: "le", le: "g", b: "ae", ae: "b", a: "be", be: "a" };
+  const l = ctx.loc(i.dst);
+  const D = l.k === "reg" ? l.reg : null;
+  const intCond = i.cond.t === "i32" || i.cond.t === "i64";
+  if (!float && D && intCond && ctx.regOf(i.cond.a) !== D && ctx.regOf(i.cond.b) !== D) {
+    // straight into the destination: D := b; cmov(cond) D, a — or cmov(!cond) D, b when D holds a.
+    // Moves before the flags are set (a move of 0 is an XOR); the condition does not read D.
+    const rm = (o: Opnd): string => (o.k === "c" ? (ctx.intToReg(o, "r11", w), reg("r11", w)) : ctx.intRM(o, w));
+    if (ctx.regOf(i.a) === D) {
+      const src = rm(i.b);
+      const f = emitFlags(ctx, i.cond) as { cc: string };
+      ctx.ins(`cmov${inv[f.cc]} ${reg(D, w)}, ${src}`);
+    } else {
+      const src = rm(i.a);
+      ctx.intToReg(i.b, D, w);
+      const f = emitFlags(ctx, i.cond) as { cc: string };
+      ctx.ins(`cmov${f.cc} ${reg(D, w)}, ${src}`);
+    }
+    return;
+  }
   if (!float) {
     ctx.intToReg(i.a, "rax", w);
     ctx.intToReg(i.b, "r11", w);
     const f = emitFlags(ctx, i.cond);
     if ("cc" in f) {
-      const inv: Record<string, string> = { e: "ne", ne: "e", l: "ge", ge: "l", g: "le", le: "g", b: "ae", ae: "b", a: "be", be: "a" };
       ctx.ins(`cmov${inv[f.cc]} ${reg("rax", w)}, ${reg("r11", w)}`);
       ctx.fromReg(i.dst, "rax", i.t);
       return;

@@ -230,3 +230,22 @@ function popcnt(ctx: FnCtx, w: Width, a: Opnd): void {
   ctx.ins(`imul ${R("rax")}, ${R("r11")}`);
   ctx.ins(`shr ${R("rax")}, ${w - 8}`);
 }
+
+/** base + index*scale + disp (peephole.ts) with one LEA; operands in frame slots are loaded first. */
+export function emitLea(ctx: FnCtx, i: Inst & { k: "lea" }): void {
+  const w = widthOf(i.t);
+  const l = ctx.loc(i.dst);
+  if (l.k === "none") return;
+  const inReg = (o: Opnd, scratch: string): string => {
+    const r = ctx.regOf(o);
+    if (r) return r;
+    ctx.intToReg(o, scratch, w);
+    return scratch;
+  };
+  const B = i.base ? inReg(i.base, "rax") + "+" : "";
+  const I = inReg(i.index, "r11");
+  const D = l.k === "reg" ? l.reg : "rax";
+  const disp = i.disp === 0n ? "" : i.disp < 0n ? `-${-i.disp}` : `+${i.disp}`;
+  ctx.ins(`lea ${reg(D, w)}, [${B}${I}${i.scale > 1 ? `*${i.scale}` : ""}${disp}]`);
+  ctx.fromReg(i.dst, D, i.t);
+}

@@ -44,6 +44,8 @@ export type Inst =
   /** numeric instruction `op` (opcodes.ts NUM_OPS) with one or two operands */
   | { k: "num"; op: number; dst: number; a: Opnd; b: Opnd | null }
   | { k: "setcc"; cond: Cond; dst: number }
+  /** dst := base + index*scale + disp in t's width (peephole.ts; LEA wraps like i32/i64.add) */
+  | { k: "lea"; t: NumType; dst: number; base: Opnd | null; index: Opnd; scale: number; disp: bigint }
   | { k: "select"; t: NumType; dst: number; a: Opnd; b: Opnd; cond: Cond }
   | { k: "load"; op: number; dst: number; addr: Opnd; offset: number }
   | { k: "store"; op: number; addr: Opnd; val: Opnd; offset: number }

@@ -1,12 +1,17 @@
 // Jump optimizations on the lowered form, before register allocation:
 // - loop rotation: wasm loops compiled from `while` put the exit test at the top
 //   (`L: jcc exit; body; jmp L`); the back edge gets a copy of the test instead
-//   (`L: jcc exit; B: body; jcc !exit B`), one taken branch per iteration instead of two;
+//   (`L: jcc exit; B: body; jcc !exit B`), one taken branch per iteration instead of two. A few
+//   simple instructions before the test (`i*i < n`) are copied along with it;
 // - jump threading: a jump to a label whose code starts with `jmp M` goes to M directly;
 // - `jcc c X; jmp Y; X:` becomes `jcc !c Y; X:`, and a jump to the label right after it vanishes.
 // Conditions are side-effect free (they read vregs and constants), so duplicating one is safe.
 
 import type { Inst, LoweredFunc } from "./ir.ts";
+
+/** Instructions a rotated loop may copy from its head to its back edge (no effect but a trap). */
+const COPYABLE = new Set<Inst["k"]>(["mov", "num", "load", "gget", "setcc", "select"]);
+const MAX_PREFIX = 4;
 
 /** Index of the first instruction after `at` that is not a label. */
 function skipLabels(insts: Inst[], at: number): number {
@@ -51,7 +56,10 @@ export function optimizeJumps(fn: LoweredFunc): void {
   const bodyLabel = new Map<number, number>();
   insts.forEach((i, n) => {
     if (i.k === "jmp" && at[i.target]! >= 0 && at[i.target]! < n) {
-      const head = skipLabels(insts, at[i.target]!);
+      // the loop head: up to MAX_PREFIX simple instructions, then the exit test
+      const start = skipLabels(insts, at[i.target]!);
+      let head = start;
+      while (head < n && head - start < MAX_PREFIX && COPYABLE.has(insts[head]!.k)) head++;
       const test = insts[head];
       if (test && test.k === "jcc" && head < n) {
         let b = bodyLabel.get(head);
@@ -59,6 +67,8 @@ export function optimizeJumps(fn: LoweredFunc): void {
           b = fn.numLabels++;
           bodyLabel.set(head, b);
         }
+        // copies: later passes rename destinations in place
+        for (let k = start; k < head; k++) out.push({ ...insts[k]! } as Inst);
         out.push({ k: "jcc", cond: { ...test.cond }, target: test.target }, { k: "jmp", target: b });
         return;
       }

@@ -2,7 +2,8 @@
 //
 // A loop is a label with branches back to it; its span runs to the last such branch. Wasm's
 // structured control flow enters a loop only by falling into its label (every branch to it comes
-// from inside), so code placed right before the label runs once per entry: the preheader.
+// from inside), so code placed right before the label runs once per entry: the preheader. Spans
+// that other code jumps into (the body label of a rotated loop, see jumps.ts) are skipped.
 // An instruction moves there when
 // - it is a pure, non-trapping numeric operation (no integer div/rem, no trapping float->int
 //   truncation) whose vreg operands are not written inside the loop (or were moved out), or a
@@ -12,10 +13,12 @@
 //   vregs (block-local values, see webs.ts) are read only after their definition, so computing
 //   the value earlier, even on a path that would not have, changes nothing but timing.
 // Outer loops are processed first, so a value invariant in a loop nest leaves the whole nest.
+// Equal computations moved to the same preheader are computed once (the others become aliases).
 
 import type { Inst, LoweredFunc, Opnd } from "./ir.ts";
 import { forEachDef } from "./liveness.ts";
 import { NUM_OPS } from "./opcodes.ts";
+import { mapUses } from "./webs.ts";
 
 const TRAPPING = /\.(div_[su]|rem_[su]|trunc_f(32|64)_[su])$/;
 
@@ -45,9 +48,21 @@ export function hoistInvariants(fn: LoweredFunc, stableGlobal: (g: number) => bo
   );
 
   const moved = new Set<number>(); // instruction positions moved out
+  const alias = new Map<number, number>(); // vreg -> the vreg of the same hoisted computation
   const movedVreg = new Set<number>();
   const preheader = new Map<number, Inst[]>();
+  // A preheader is valid only if the loop is entered by falling into its label: no branch from
+  // outside [h, e] may target a label inside it (a rotated loop's body label, say, is also
+  // entered by its head's test jumping past it).
+  const branches: [number, number[]][] = [];
+  insts.forEach((i, n) => {
+    if (i.k === "jmp" || i.k === "jcc") branches.push([n, [labelAt[i.target]!]]);
+    else if (i.k === "brtable") branches.push([n, i.targets.map((t) => labelAt[t]!)]);
+  });
+  const enteredOnlyAtTop = (h: number, e: number): boolean =>
+    branches.every(([n, ts]) => (n >= h && n <= e) || ts.every((t) => t < h || t > e));
   for (const [h, e] of [...loopEnd].sort((a, b) => a[0] - b[0])) {
+    if (!enteredOnlyAtTop(h, e)) continue;
     const writesGlobal = new Set<number>();
     for (let n = h; n <= e; n++) {
       const i = insts[n]!;
@@ -58,6 +73,8 @@ export function hoistInvariants(fn: LoweredFunc, stableGlobal: (g: number) => bo
       return !(defsOf.get(o.v) ?? []).some((d) => d >= h && d <= e && !moved.has(d));
     };
     const hoisted: Inst[] = [];
+    /** hoisted computations of this preheader by what they compute, for reuse */
+    const same = new Map<string, number>();
     for (let n = h; n <= e; n++) {
       if (moved.has(n)) continue;
       const i = insts[n]!;
@@ -65,17 +82,28 @@ export function hoistInvariants(fn: LoweredFunc, stableGlobal: (g: number) => bo
       if (i.k === "gget") ok = stableGlobal(i.g) && !writesGlobal.has(i.g);
       else if (i.k === "num") ok = !TRAPPING.test(NUM_OPS.get(i.op)!.name) && invariant(i.a) && invariant(i.b);
       if (!ok || (i.k !== "gget" && i.k !== "num") || i.dst < fn.numParams || defsOf.get(i.dst)?.length !== 1) continue;
-      hoisted.push(i);
       moved.add(n);
       movedVreg.add(i.dst);
+      const key = i.k === "gget" ? `g${i.g}` : `n${i.op},${opndKey(i.a, alias)},${i.b ? opndKey(i.b, alias) : ""}`;
+      const prev = same.get(key);
+      if (prev !== undefined) alias.set(i.dst, prev);
+      else {
+        same.set(key, i.dst);
+        hoisted.push(i);
+      }
     }
     if (hoisted.length) preheader.set(h, hoisted);
   }
   if (moved.size === 0) return;
   const out: Inst[] = [];
+  const rename = (v: number): number => alias.get(v) ?? v;
   insts.forEach((i, n) => {
-    for (const x of preheader.get(n) ?? []) out.push(x);
-    if (!moved.has(n)) out.push(i);
+    for (const x of preheader.get(n) ?? []) out.push(alias.size ? mapUses(x, rename) : x);
+    if (!moved.has(n)) out.push(alias.size ? mapUses(i, rename) : i);
   });
   fn.insts = out;
+}
+
+function opndKey(o: Opnd, alias: Map<number, number>): string {
+  return o.k === "c" ? `c${o.bits}` : `v${alias.get(o.v) ?? o.v}`;
 }

@@ -34,6 +34,7 @@ export function forEachUse(i: Inst, f: (v: number) => void): void {
     case "mov": o(i.src); break;
     case "num": o(i.a); o(i.b); break;
     case "setcc": c(i.cond); break;
+    case "lea": o(i.base); o(i.index); break;
     case "select": o(i.a); o(i.b); c(i.cond); break;
     case "load": o(i.addr); break;
     case "store": o(i.addr); o(i.val); break;
@@ -55,7 +56,7 @@ export function forEachUse(i: Inst, f: (v: number) => void): void {
 /** Visits the vregs an instruction writes. */
 export function forEachDef(i: Inst, f: (v: number) => void): void {
   switch (i.k) {
-    case "mov": case "num": case "setcc": case "select": case "load": case "gget": case "memsize": case "memgrow":
+    case "mov": case "num": case "setcc": case "lea": case "select": case "load": case "gget": case "memsize": case "memgrow":
       f(i.dst);
       break;
     case "atomic": if (i.dst !== null) f(i.dst); break;

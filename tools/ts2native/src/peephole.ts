@@ -1,4 +1,6 @@
 // Peephole rewrites on the lowered form (after splitLocalValues: temporaries have one definition).
+// - Add trees of temporaries (a + (b << 2) + 16, x*9 + 3, ...) become one LEA, which wraps like
+//   the adds.
 // - Rotates written as shifts: (x << c) | (x >>> (w - c)) — also with ^ or +, as the two shifted
 //   parts have no bit in common — is rotl(x, c): one ROL instead of two copies, two shifts and an
 //   OR. asc and binaryen leave the pattern as written; the source is often a hand-written rotr.
@@ -7,8 +9,8 @@ import { cst, type Inst, type LoweredFunc, type Opnd } from "./ir.ts";
 import { forEachDef, forEachUse } from "./liveness.ts";
 
 // opcodes (Core Specification §5.4.7): i32.shl 0x74, i32.shr_u 0x76, i32.rotl 0x77, i64 +0x12
-const I32 = { add: 0x6a, or: 0x72, xor: 0x73, shl: 0x74, shrU: 0x76, rotl: 0x77 };
-const I64 = { add: 0x7c, or: 0x84, xor: 0x85, shl: 0x86, shrU: 0x88, rotl: 0x89 };
+const I32 = { add: 0x6a, mul: 0x6c, or: 0x72, xor: 0x73, shl: 0x74, shrU: 0x76, rotl: 0x77 };
+const I64 = { add: 0x7c, mul: 0x7e, or: 0x84, xor: 0x85, shl: 0x86, shrU: 0x88, rotl: 0x89 };
 
 export function peephole(fn: LoweredFunc): void {
   const insts = fn.insts;
@@ -59,5 +61,76 @@ export function peephole(fn: LoweredFunc): void {
     removed.add(defAt.get((i.b as { v: number }).v)!);
     insts[n] = { k: "num", op: ops.rotl, dst: i.dst, a: { k: "v", v: x }, b: cst(c1) };
   });
+  // outermost adds first (they come last), so a tree is taken whole
+  for (let n = insts.length - 1; n >= 0; n--) {
+    const i = insts[n]!;
+    if (i.k !== "num" || !i.b || (i.op !== I32.add && i.op !== I64.add) || removed.has(n)) continue;
+    const lea = addressOf(i, n);
+    if (lea) insts[n] = lea;
+  }
   if (removed.size) fn.insts = insts.filter((_, n) => !removed.has(n));
+
+  /**
+   * An add tree (adds, shifts by 1..3, constants; inner nodes single-use temporaries whose
+   * operands do not change before `n`) as one LEA: base + index*scale + disp. Only when it
+   * absorbs at least one instruction (a lone add is the emitter's job).
+   */
+  function addressOf(root: Inst & { k: "num" }, n: number): Inst | null {
+    const ops = root.op === I32.add ? I32 : I64;
+    const w = ops === I32 ? 32 : 64;
+    const regs: { o: Opnd; scale: number }[] = [];
+    let disp = 0n;
+    const consumed: number[] = [];
+    const inner = (o: Opnd): (Inst & { k: "num" }) | null => {
+      if (o.k !== "v" || defCount.get(o.v) !== 1 || useCount.get(o.v) !== 1) return null;
+      const at = defAt.get(o.v)!;
+      const d = insts[at]!;
+      if (at >= n || removed.has(at) || d.k !== "num" || !d.b) return null;
+      const reads = [d.a, d.b].flatMap((x) => (x.k === "v" ? [x.v] : []));
+      return reads.every((x) => unchanged(x, at, n)) ? d : null;
+    };
+    const walk = (o: Opnd, depth: number): void => {
+      if (o.k === "c") {
+        disp += o.bits;
+        return;
+      }
+      const d = depth < 3 ? inner(o) : null;
+      if (d && d.op === ops.add) {
+        consumed.push(defAt.get(o.v)!);
+        walk(d.a, depth + 1);
+        walk(d.b!, depth + 1);
+        return;
+      }
+      if (d && d.op === ops.shl && d.b!.k === "c" && d.a.k === "v") {
+        const k = Number(d.b!.bits & BigInt(w - 1));
+        if (k >= 1 && k <= 3) {
+          consumed.push(defAt.get(o.v)!);
+          regs.push({ o: d.a, scale: 1 << k });
+          return;
+        }
+      }
+      // x * 2|4|8 is a scaled index; x * 3|5|9 is x + x*2|4|8
+      if (d && d.op === ops.mul && d.b!.k === "c" && d.a.k === "v") {
+        const c = Number(BigInt.asUintN(w, d.b!.bits) & 0xfn);
+        if (BigInt.asUintN(w, d.b!.bits) === BigInt(c) && [2, 3, 4, 5, 8, 9].includes(c)) {
+          consumed.push(defAt.get(o.v)!);
+          if (c & 1) regs.push({ o: d.a, scale: 1 });
+          regs.push({ o: d.a, scale: c & ~1 });
+          return;
+        }
+      }
+      regs.push({ o, scale: 1 });
+    };
+    walk(root.a, 0);
+    walk(root.b!, 0);
+    const scaled = regs.filter((r) => r.scale > 1);
+    if (consumed.length === 0 || regs.length === 0 || regs.length > 2 || scaled.length > 1) return null;
+    const d = BigInt.asIntN(w, disp);
+    if (d < -(1n << 31n) || d >= 1n << 31n) return null;
+    const index = scaled[0] ?? regs[regs.length - 1]!;
+    const base = regs.find((r) => r !== index) ?? null;
+    for (const at of consumed) removed.add(at);
+    const t = ops === I32 ? "i32" : "i64";
+    return { k: "lea", t, dst: root.dst, base: base ? base.o : null, index: index.o, scale: index.scale, disp: d };
+  }
 }

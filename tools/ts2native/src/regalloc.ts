@@ -79,6 +79,7 @@ function operandHints(fn: LoweredFunc): Map<number, number[]> {
     if (i.k === "mov") add(i.dst, i.src);
     else if (i.k === "num") add(i.dst, i.a, COMMUTATIVE.test(NUM_OPS.get(i.op)!.name) ? i.b : null);
     else if (i.k === "load") add(i.dst, i.addr);
+    else if (i.k === "lea") add(i.dst, i.base, i.index);
   }
   return hints;
 }

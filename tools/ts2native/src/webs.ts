@@ -23,7 +23,7 @@ function mapCond(c: Cond, f: Ren): Cond {
 }
 
 /** A copy of the instruction with its operands (uses) renamed. */
-function mapUses(i: Inst, f: Ren): Inst {
+export function mapUses(i: Inst, f: Ren): Inst {
   const o = (x: Opnd): Opnd => mapOpnd(x, f);
   const on = (x: Opnd | null): Opnd | null => (x ? mapOpnd(x, f) : null);
   switch (i.k) {
@@ -32,6 +32,7 @@ function mapUses(i: Inst, f: Ren): Inst {
     case "mov": return { ...i, src: o(i.src) };
     case "num": return { ...i, a: o(i.a), b: on(i.b) };
     case "setcc": return { ...i, cond: mapCond(i.cond, f) };
+    case "lea": return { ...i, base: on(i.base), index: o(i.index) };
     case "select": return { ...i, a: o(i.a), b: o(i.b), cond: mapCond(i.cond, f) };
     case "load": return { ...i, addr: o(i.addr) };
     case "store": return { ...i, addr: o(i.addr), val: o(i.val) };
@@ -53,7 +54,7 @@ function mapUses(i: Inst, f: Ren): Inst {
 /** Renames the destinations of an instruction (a fresh copy already made by mapUses). */
 function renameDefs(i: Inst, f: Ren): void {
   switch (i.k) {
-    case "mov": case "num": case "setcc": case "select": case "load": case "gget": case "memsize": case "memgrow":
+    case "mov": case "num": case "setcc": case "lea": case "select": case "load": case "gget": case "memsize": case "memgrow":
       i.dst = f(i.dst);
       break;
     case "atomic": if (i.dst !== null) i.dst = f(i.dst); break;

@@ -1,0 +1,163 @@
+// The VM definition parser (src/vmm/config/vm-config.ts, docs/vm-config.md) on multiboot2
+// information blocks built here: valid declarations, and one test per refusal, each checking the
+// console line names the module, its string and the reason, and that the VM is not created.
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { beforeAll, describe, expect, it } from "vitest";
+
+const WASM = process.env.VMCFG_WASM ?? "build/linux/vm-config.wasm";
+const INFO = 0x10000;
+
+interface Mod { start: number; end: number; text: string }
+type Fn = (...a: number[]) => number;
+type BigFn = (...a: number[]) => bigint;
+/** The exports of tests/linux/entry.ts. */
+interface Exports {
+  memory: WebAssembly.Memory;
+  parse: Fn; modules: Fn; decls: Fn; declMem: Fn; declName: Fn; declCmdline: Fn; declCmdlineLen: Fn;
+  declKernel: BigFn; declKernelLen: BigFn; declInitrd: BigFn; declInitrdLen: BigFn;
+  extentStart: BigFn; extentEnd: BigFn;
+}
+
+let mod: WebAssembly.Module;
+beforeAll(() => {
+  if (!existsSync(WASM)) execFileSync("make", ["--no-print-directory", WASM], { stdio: "inherit" });
+  mod = new WebAssembly.Module(readFileSync(WASM));
+});
+
+/** A multiboot2 block: header, one module tag (type 3) per entry, end tag. */
+function block(mods: Mod[], opts: { unterminated?: boolean } = {}): Buffer {
+  const parts: Buffer[] = [];
+  for (const m of mods) {
+    const text = Buffer.from(m.text, "latin1");
+    const str = opts.unterminated ? text : Buffer.concat([text, Buffer.from([0])]);
+    const size = 16 + str.length;
+    const tag = Buffer.alloc((size + 7) & ~7);
+    tag.writeUInt32LE(3, 0);
+    tag.writeUInt32LE(size, 4);
+    tag.writeUInt32LE(m.start, 8);
+    tag.writeUInt32LE(m.end, 12);
+    str.copy(tag, 16);
+    parts.push(tag);
+  }
+  const end = Buffer.alloc(8);
+  end.writeUInt32LE(0, 0);
+  end.writeUInt32LE(8, 4);
+  const body = Buffer.concat([...parts, end]);
+  const head = Buffer.alloc(8);
+  head.writeUInt32LE(8 + body.length, 0);
+  return Buffer.concat([head, body]);
+}
+
+function run(mods: Mod[], opts: { unterminated?: boolean } = {}) {
+  let out = "";
+  const lsr = 0x60;
+  const hw = {
+    outb: (port: number, v: number) => { if (port === 0x3f8) out += String.fromCharCode(v); },
+    inb: (port: number) => (port === 0x3fd ? lsr : 0xff),
+    pause: () => {},
+  };
+  const inst = new WebAssembly.Instance(mod, { hw, env: { abort: () => { throw new Error("abort"); } } });
+  const e = inst.exports as unknown as Exports;
+  const memory = e.memory;
+  new Uint8Array(memory.buffer).set(block(mods, opts), INFO);
+  const valid = e.parse();
+  const str = (p: number, n?: number) => {
+    const b = new Uint8Array(memory.buffer, p, n ?? 1100);
+    const z = n ?? b.indexOf(0);
+    return Buffer.from(b.subarray(0, z)).toString("latin1");
+  };
+  const decls = Array.from({ length: e.decls() }, (_, i) => ({
+    name: str(e.declName(i)),
+    mem: e.declMem(i),
+    kernel: [Number(e.declKernel(i)), Number(e.declKernelLen(i))],
+    initrd: [Number(e.declInitrd(i)), Number(e.declInitrdLen(i))],
+    cmdline: str(e.declCmdline(i), e.declCmdlineLen(i)),
+  }));
+  const lines = out.split("\r\n").filter((l) => l !== "");
+  return { valid, decls, lines, modules: e.modules(), extent: (i: number) => [e.extentStart(i), e.extentEnd(i)] };
+}
+
+const K = { start: 0x2000000, end: 0x2d80000 };
+const I = { start: 0x2e00000, end: 0x2f20000 };
+
+describe("VM definitions from multiboot2 modules", () => {
+  it("a linux module with options, a command line and its initrd", () => {
+    const r = run([
+      { ...K, text: "linux name=web-1 mem=128 -- console=ttyS0 quiet  " },
+      { ...I, text: "initrd" },
+    ]);
+    expect(r.lines).toEqual([]);
+    expect(r.valid).toBe(1);
+    expect(r.modules).toBe(2);
+    expect(r.decls).toEqual([{
+      name: "web-1", mem: 128, kernel: [K.start, K.end - K.start], initrd: [I.start, I.end - I.start],
+      cmdline: "console=ttyS0 quiet",
+    }]);
+    expect(r.extent(0)).toEqual([BigInt(K.start), BigInt(K.end)]);
+    expect(r.extent(1)).toEqual([BigInt(I.start), BigInt(I.end)]);
+    expect(r.extent(2)).toEqual([-1n, -1n]); // no third module (u64 max, as i64)
+  });
+
+  it("defaults: 256 MiB, empty command line, no initrd; two VMs", () => {
+    const r = run([{ ...K, text: "linux name=a" }, { ...K, text: "linux  name=b  mem=64" }]);
+    expect(r.decls.map((d) => [d.name, d.mem, d.cmdline, d.initrd[1]])).toEqual([["a", 256, "", 0], ["b", 64, "", 0]]);
+  });
+
+  const refusals: [string, Mod[], RegExp][] = [
+    ["unknown kind", [{ ...K, text: "linuz name=a" }], /module 1 \(`linuz name=a`\): the first word must be `linux` or `initrd`; module ignored/],
+    ["no name", [{ ...K, text: "linux mem=64" }], /module 1 .*: name= is required; VM not created/],
+    ["bad name", [{ ...K, text: "linux name=Web" }], /name= must be 1-15 characters/],
+    ["long name", [{ ...K, text: "linux name=abcdefghijklmnop" }], /name= must be 1-15 characters/],
+    ["odd mem", [{ ...K, text: "linux name=a mem=65" }], /mem= must be a decimal number of MiB, even, 32..2048/],
+    ["small mem", [{ ...K, text: "linux name=a mem=16" }], /mem= must be/],
+    ["mem not a number", [{ ...K, text: "linux name=a mem=0x40" }], /mem= must be/],
+    ["unknown option", [{ ...K, text: "linux name=a cpus=2" }], /unknown option/],
+    ["option twice", [{ ...K, text: "linux name=a name=b" }], /option given twice/],
+    ["empty module", [{ start: 0x3000000, end: 0x3000000, text: "linux name=a" }], /module is empty/],
+    ["initrd first", [{ ...I, text: "initrd" }, { ...K, text: "linux name=a" }], /initrd module without a preceding valid linux module/],
+    ["initrd options", [{ ...K, text: "linux name=a" }, { ...I, text: "initrd mem=4" }], /initrd takes no options; VM not created/],
+    ["two initrds", [{ ...K, text: "linux name=a" }, { ...I, text: "initrd" }, { ...I, text: "initrd" }], /second initrd/],
+    ["duplicate name", [{ ...K, text: "linux name=a" }, { ...K, text: "linux name=a" }], /module 2 .*another VM already has this name/],
+    ["command line too long", [{ ...K, text: `linux name=a -- ${"x".repeat(1025)}` }], /longer than 1024 bytes/],
+  ];
+  for (const [what, mods, line] of refusals) {
+    it(`refuses: ${what}`, () => {
+      const r = run(mods);
+      expect(r.lines.length).toBeGreaterThan(0);
+      expect(r.lines.some((l) => /^VM config: module \d+ \(`/.test(l) && line.test(l))).toBe(true);
+      // The refused VM is not created; only the unrelated valid one (if any) is.
+      expect(r.decls.every((d) => d.name !== "a" || what === "initrd first" || what === "duplicate name")).toBe(true);
+    });
+  }
+
+  it("refuses a string that runs past its tag", () => {
+    // 16 bytes of string and no NUL: the tag (32 bytes) ends where the string does, and the
+    // next bytes (the end tag) must not be read as part of it.
+    const r = run([{ ...K, text: "linux name=abcde" }], { unterminated: true });
+    expect(r.valid).toBe(0);
+    expect(r.lines).toEqual(["VM config: module 1 (`linux name=abcde`): module string is not NUL-terminated inside its tag; module ignored"]);
+  });
+
+  it("a duplicate name keeps the first VM", () => {
+    const r = run([{ ...K, text: "linux name=a mem=64" }, { ...K, text: "linux name=a" }]);
+    expect(r.decls.map((d) => [d.name, d.mem])).toEqual([["a", 64]]);
+  });
+
+  it("more than 4 VMs: the fifth is refused", () => {
+    const r = run(["a", "b", "c", "d", "e"].map((n) => ({ ...K, text: `linux name=${n}` })));
+    expect(r.decls.map((d) => d.name)).toEqual(["a", "b", "c", "d"]);
+    expect(r.lines.some((l) => /module 5 .*too many VMs declared/.test(l))).toBe(true);
+  });
+
+  it("more than 8 modules: the ninth is refused with its VM", () => {
+    const mods: Mod[] = [];
+    for (const n of ["a", "b", "c", "d"]) mods.push({ ...K, text: `linux name=${n}` }, { ...I, text: "initrd" });
+    mods[6] = { ...K, text: "linux name=d" };
+    mods[7] = { ...K, text: "linux name=e" };
+    mods.push({ ...I, text: "initrd" });
+    const r = run(mods);
+    expect(r.lines.some((l) => /module 9 .*more than 8 boot modules/.test(l))).toBe(true);
+    expect(r.decls.map((d) => d.name)).not.toContain("e");
+  });
+});
