@@ -4,7 +4,8 @@
 #   make bench-linux    bench: linux.boot_instructions / linux.boot_exits / linux.boot_overhead
 #                       (against the bare-Bochs baseline of tools/guest-linux/bench-bochs.sh)
 #   make test-linux-panic  a guest that idles, panics and resets: its VM ends, the hypervisor goes on
-#   make test-vm-config unit tests of the VM definition parser (tests/linux/config.test.ts)
+#   make test-vm-config unit tests of the VM definition parser (tests/linux/config.test.ts) and of
+#                       the PC platform wiring (tests/linux/pc.test.ts), in Node
 #
 # The ISO (tools/emu/mklinuxiso.sh): GRUB loads build/hypervisor.elf by multiboot2, the kernel
 # and initrd of build/guest-linux as multiboot2 modules; the kernel module's string declares the
@@ -20,6 +21,7 @@ LINUX_PANIC_ISO := $(BUILD)/linux/hv-panic.iso
 # init is `busybox sleep 1`: the vCPU idles, then init exits and the kernel panics and resets.
 LINUX_PANIC_CMDLINE := console=ttyS0 quiet cryptomgr.notests panic=-1 rdinit=/bin/busybox -- sleep 1
 VMCFG_WASM := $(BUILD)/linux/vm-config.wasm
+PC_WASM := $(BUILD)/linux/pc.wasm
 
 .PHONY: linux-iso test-linux test-linux-panic bench-linux test-vm-config
 
@@ -59,5 +61,11 @@ $(VMCFG_WASM): src/vmm/config/vm-config.ts tests/linux/entry.ts $(wildcard src/v
 	$(NODE_BIN)/asc tests/linux/entry.ts --runtime stub -O3 --noAssert --initialMemory 4 --maximumMemory 4 \
 	    --use abort= -o $@
 
-test-vm-config: deps $(VMCFG_WASM)
-	VMCFG_WASM=$(VMCFG_WASM) $(NODE_BIN)/vitest run tests/linux
+# The PC platform wiring (src/vmm/pc/) with its device models, no VT-x (tests/linux/pc/entry.ts).
+$(PC_WASM): $(shell find src/vmm/pc src/vmm/platform src/vmm/acpi src/vmm/console -name '*.ts') src/vmm/vm.ts tests/linux/pc/entry.ts mk/linux.mk | deps
+	@mkdir -p $(@D)
+	$(NODE_BIN)/asc tests/linux/pc/entry.ts --runtime stub -O3 --noAssert --initialMemory 32 --maximumMemory 32 \
+	    --use abort= -o $@
+
+test-vm-config: deps $(VMCFG_WASM) $(PC_WASM)
+	VMCFG_WASM=$(VMCFG_WASM) PC_WASM=$(PC_WASM) $(NODE_BIN)/vitest run tests/linux

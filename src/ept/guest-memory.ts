@@ -47,7 +47,7 @@ export const enum GmStatus {
 }
 
 /** The RAM range of `gm` containing `gpa`: bytes from gpa to its end, or 0 when gpa is not RAM. */
-function ramBytesLeft(gm: GuestMemory, gpa: u64): u64 {
+export function ramBytesLeft(gm: GuestMemory, gpa: u64): u64 {
   for (let i: u32 = 0; i < gm.ramCount; i++) {
     const r = changetype<GpaRange>(gm.ram + <usize>i * offsetof<GpaRange>());
     if (gpa >= r.start && gpa < r.end) return r.end - gpa;
@@ -98,7 +98,7 @@ function checkRange<M>(gm: GuestMemory, mem: M, gpa: u64, len: u64, need: u64): 
  * and page-table reads), where a byte-wise `rep movsb` costs one iteration per byte. Both loads
  * come before both stores, so it is also correct when the ranges overlap.
  */
-@inline function smallCopy(dst: usize, src: usize, len: u32): void {
+@inline export function smallCopy(dst: usize, src: usize, len: u32): void {
   if (len >= 8) {
     const a = load<u64>(src);
     const b = load<u64>(src + <usize>len - 8);
@@ -250,5 +250,25 @@ export function gmReadQword<M>(gm: GuestMemory, mem: M, gpa: u64, out: usize): G
   const hpa = leafHpa(leaf, gpa);
   if (!mem.reaches(hpa, 8)) return GmStatus.UNREACHABLE;
   storeResult(out, load<u64>(mem.ptr(hpa)));
+  return GmStatus.OK;
+}
+
+/**
+ * Reads `len` (1…16) bytes at `gpa` to host memory at `dst`: an instruction fetch (guestFetch
+ * reads up to 15 bytes per page). When the bytes lie in one 4 KiB page (so in one page of any
+ * size) and one RAM range, this is gmRead's single-chunk case without its generality: one EPT
+ * walk, the checks, two overlapping word moves. Anything else is gmRead itself, so the result is
+ * always gmRead's.
+ */
+export function gmReadShort<M>(gm: GuestMemory, mem: M, gpa: u64, dst: usize, len: u32): GmStatus {
+  if (len - 1 >= 16 || (gpa & 4095) + <u64>len > 4096) return gmRead<M>(gm, mem, gpa, dst, len);
+  const ram = ramBytesLeft(gm, gpa);
+  if (ram < <u64>len) return ram == 0 ? GmStatus.NOT_RAM : gmRead<M>(gm, mem, gpa, dst, len);
+  const leaf = eptLookupLeaf<M>(changetype<Ept>(gm.ept), mem, gpa);
+  if (leaf == 0) return GmStatus.NOT_MAPPED;
+  if ((eptPerms(leaf) & EPT_READ) == 0 || eptMemType(leaf) != EPT_MT_WB) return GmStatus.NO_ACCESS;
+  const hpa = leafHpa(leaf, gpa);
+  if (!mem.reaches(hpa, len)) return GmStatus.UNREACHABLE;
+  smallCopy(dst, mem.ptr(hpa), len);
   return GmStatus.OK;
 }

@@ -8,7 +8,8 @@
 // (instruction fetches are not subject to it), and protection keys are ignored. 32-bit paging,
 // PAE paging and 5-level paging answer UNSUPPORTED_MODE.
 
-import { GuestMemory, GmStatus, gmRead, gmReadQword } from "./guest-memory";
+import { GuestMemory, GmStatus } from "./guest-memory";
+import { gmReadShortCached, gmReadQwordCached } from "./page-cache";
 
 export const CR0_WP: u64 = 1 << 16;
 export const CR0_PG: u64 = 1 << 31;
@@ -88,9 +89,10 @@ function fault(out: GuestWalk, code: u32): WalkStatus {
 /**
  * Translates `linear` for an access of kind `access` (PF_WRITE | PF_USER | PF_FETCH, as in the
  * error code). On OK, `out.gpa` and `out.pageSize` are set; on PAGE_FAULT, `out.errorCode`.
+ * `cache`: the caller's GmPageCache (page-cache.ts) for the table reads, or 0.
  */
 export function guestTranslate<M>(
-  gm: GuestMemory, mem: M, regs: GuestPagingRegs, linear: u64, access: u32, out: GuestWalk,
+  gm: GuestMemory, mem: M, regs: GuestPagingRegs, linear: u64, access: u32, out: GuestWalk, cache: usize = 0,
 ): WalkStatus {
   out.errorCode = 0;
   out.gmStatus = 0;
@@ -120,7 +122,7 @@ export function guestTranslate<M>(
   for (let level: u32 = 4; level >= 1; level--) {
     const shift = 12 + 9 * (level - 1);
     const entryGpa = table + ((linear >> shift) & 511) * 8;
-    const st = gmReadQword<M>(gm, mem, entryGpa, cell);
+    const st = gmReadQwordCached<M>(gm, mem, cache, entryGpa, cell);
     if (st != GmStatus.OK) { out.gmStatus = st; return WalkStatus.GUEST_MEMORY; }
     const e = out.entry;
     if ((e & PTE_P) == 0) return fault(out, codeBase);
@@ -160,20 +162,20 @@ export function guestTranslate<M>(
  * should include PF_FETCH) to host memory at `dst`, page by page. Returns the number of bytes
  * copied; when it is less than `len`, `out` holds the status of the walk that stopped it (the
  * decoder reports a truncated instruction only if it needed those bytes: a fault on the next page
- * does not matter for an instruction that ends before it).
+ * does not matter for an instruction that ends before it). `cache` as for guestTranslate.
  */
 export function guestFetch<M>(
   gm: GuestMemory, mem: M, regs: GuestPagingRegs, linear: u64, access: u32, dst: usize, len: u32,
-  out: GuestWalk,
+  out: GuestWalk, cache: usize = 0,
 ): u32 {
   let done: u32 = 0;
   while (done < len) {
     const la = linear + done;
-    const st = guestTranslate<M>(gm, mem, regs, la, access, out);
+    const st = guestTranslate<M>(gm, mem, regs, la, access, out, cache);
     if (st != WalkStatus.OK) return done;
     let n = <u32>min<u64>(<u64>(len - done), out.pageSize - (out.gpa & (out.pageSize - 1)));
     if ((regs.cr0 & CR0_PG) == 0) n = <u32>min<u64>(<u64>n, 4096 - (out.gpa & 4095));
-    const r = gmRead<M>(gm, mem, out.gpa, dst + done, n);
+    const r = gmReadShortCached<M>(gm, mem, cache, out.gpa, dst + done, n); // gmRead for n > 16
     if (r != GmStatus.OK) { out.gmStatus = r; return done; }
     done += n;
   }

@@ -5,7 +5,7 @@
 
 import { EPT_LEVELS, EPT_RWX, levelSize, levelIndex, eptPresent, eptIsLeaf, eptAddress } from "./entry";
 import {
-  Ept, EptStatus, EPT_FLAG_INVEPT_NEEDED, EPT_GPA_LIMIT,
+  Ept, EptStatus, EPT_GPA_LIMIT, eptChanged,
   eptSplit, eptFreeTree, eptPermsValid, eptRangeValid,
 } from "./table";
 
@@ -28,11 +28,11 @@ function rangeOp<M, F>(
       const whole = a == entryStart && segEnd == entryEnd;
       if (eptIsLeaf(e, level) && whole) {
         mem.store64(slot, op == OP_UNMAP ? 0 : (e & ~EPT_RWX) | perms);
-        ept.flags |= EPT_FLAG_INVEPT_NEEDED;
+        eptChanged(ept);
       } else if (!eptIsLeaf(e, level) && whole && op == OP_UNMAP) {
         eptFreeTree<M, F>(ept, mem, frames, eptAddress(e, level), level - 1);
         mem.store64(slot, 0);
-        ept.flags |= EPT_FLAG_INVEPT_NEEDED;
+        eptChanged(ept);
       } else {
         if (eptIsLeaf(e, level)) {
           e = eptSplit<M, F>(ept, mem, frames, slot, e, level);

@@ -29,6 +29,22 @@ export const EPT_FLAG_2M: u32 = 1 << 1;
 export const EPT_FLAG_1G: u32 = 1 << 2;
 export const EPT_FLAG_EXECUTE_ONLY: u32 = 1 << 3;
 
+/**
+ * Counts changes to any EPT that can end a translation (an entry that was present replaced,
+ * removed, split; a hierarchy created or destroyed). Translation caches (guest-memory.ts
+ * GmPageCache) record it and are valid only while it is unchanged. 64 bits: it never wraps.
+ * Updated without atomics: concurrent changes may count once, but any change moves it.
+ */
+let eptGeneration: u64 = 1;
+/** The current EPT change count (see eptGeneration). */
+@inline export function eptChangeCount(): u64 { return eptGeneration; }
+
+/** Records a change to a present entry of `ept`: INVEPT before relying on it, caches stale. */
+@inline export function eptChanged(ept: Ept): void {
+  ept.flags |= EPT_FLAG_INVEPT_NEEDED;
+  eptGeneration++;
+}
+
 /** Guest-physical addresses a 4-level EPT translates: 48 bits (§28.3.2). */
 export const EPT_GPA_LIMIT: u64 = <u64>1 << 48;
 
@@ -63,6 +79,7 @@ export function eptInit<M, F>(ept: Ept, mem: M, frames: F, eptCap: u64): EptStat
   if ((eptCap & EPTCAP_1G_PAGES) != 0) flags |= EPT_FLAG_1G;
   if ((eptCap & EPTCAP_EXECUTE_ONLY) != 0) flags |= EPT_FLAG_EXECUTE_ONLY;
   ept.flags = flags;
+  eptGeneration++; // a new hierarchy may reuse a destroyed one's memory and owner
   return EptStatus.OK;
 }
 
@@ -116,7 +133,7 @@ export function eptSplit<M, F>(ept: Ept, mem: M, frames: F, slot: u64, e: u64, l
   }
   const te = eptTableEntry(t);
   mem.store64(slot, te);
-  ept.flags |= EPT_FLAG_INVEPT_NEEDED;
+  eptChanged(ept);
   return te;
 }
 
@@ -183,7 +200,7 @@ export function eptMap<M, F>(
     const old = mem.load64(slot);
     if (eptPresent(old)) {
       if (!eptIsLeaf(old, level)) eptFreeTree<M, F>(ept, mem, frames, eptAddress(old, level), level - 1);
-      ept.flags |= EPT_FLAG_INVEPT_NEEDED;
+      eptChanged(ept);
     }
     mem.store64(slot, eptLeafEntry(h, level, perms, memType));
     const step = levelSize(level);
@@ -261,6 +278,7 @@ export function eptDestroy<M, F>(ept: Ept, mem: M, frames: F): void {
   if (ept.pml4 == 0) return;
   eptFreeTree<M, F>(ept, mem, frames, ept.pml4, EPT_LEVELS);
   ept.pml4 = 0;
+  eptGeneration++;
 }
 
 // Re-exported so callers of the EPT need only this module for the common names.

@@ -11,7 +11,6 @@ import { Vmcs32Guest, Vmcs32Ro, Vmcs32Ctl, VmcsNatGuest, VmcsNatCtl } from "../v
 import { ExitReason } from "../vmx/exit-reasons";
 import { VCpuState } from "../sched/state";
 import { exitsCpuidInit, vcpuCpuid } from "./exits/cpuid-view";
-import { cpuidCacheInit, cpuidEntry, cpuidHit, cpuidFill } from "./cpuid-cache";
 import { ExitAction } from "./exits/action";
 import { exitsVcpuReady, extEvents } from "./exits/vcpu-ext";
 import { eventsPending } from "./events/pending";
@@ -51,36 +50,23 @@ function guestCr4View(): u64 {
 /** Takes the host CPUID snapshot the policy derives guest values from (boot CPU, once). */
 export function coreExitsInit(): void {
   exitsCpuidInit();
-  cpuidCacheInit();
 }
 
 /**
  * CPUID (reason 10): the policy's answer (the view the exit handlers share, exits/cpuid-view.ts);
  * the upper halves of rax..rdx are cleared (SDM Vol 2A CPUID: "the high-order 32 bits are
- * cleared"). The answer goes into the vCPU's cache (src/vmm/cpuid-cache.ts), from which hw_vmrun
- * answers the same question again without leaving boot/vmx.asm. The hit branch here is what runs
- * where hw_vmrun has no fast path (the unit tests' fake CPU); it keeps the handler correct alone.
+ * cleared"). Every CPUID is answered here, by the compiled core: an answer cache in boot/vmx.asm was
+ * removed because it measured assembly instead of the core and duplicated the policy's rules.
  */
 function onCpuid(vcpu: VCpu): ExitAction {
   const leaf = <u32>vcpu.rax;
   const subleaf = <u32>vcpu.rcx;
-  const cr4 = vmreadNat(VmcsNatGuest.CR4);
   const xcr0 = vcpu.xcr0 == 0 ? 1 : vcpu.xcr0; // x87 is always enabled (XCR0 bit 0, Vol 1 §13.3)
-  const cache = vcpu.cpuidCache;
-  if (cache != 0 && cpuidHit(cpuidEntry(cache, leaf), leaf, subleaf, cr4, xcr0)) {
-    const e = cpuidEntry(cache, leaf);
-    vcpu.rax = e.eax;
-    vcpu.rbx = e.ebx;
-    vcpu.rcx = e.ecx;
-    vcpu.rdx = e.edx;
-  } else {
-    const out = vcpuCpuid(vcpu, hw_cpu_index(), leaf, subleaf, guestCr4View(), xcr0);
-    vcpu.rax = out.eax;
-    vcpu.rbx = out.ebx;
-    vcpu.rcx = out.ecx;
-    vcpu.rdx = out.edx;
-    if (cache != 0) cpuidFill(cpuidEntry(cache, leaf), leaf, subleaf, cr4, xcr0, out.eax, out.ebx, out.ecx, out.edx);
-  }
+  const out = vcpuCpuid(vcpu, hw_cpu_index(), leaf, subleaf, guestCr4View(), xcr0);
+  vcpu.rax = out.eax;
+  vcpu.rbx = out.ebx;
+  vcpu.rcx = out.ecx;
+  vcpu.rdx = out.edx;
   vcpu.advanceRip();
   return ExitAction.Resume;
 }

@@ -86,13 +86,13 @@ function runVcpu(vcpu: VCpu, savesTimer: bool, rate: u32, alone: bool): void {
   const table = exitTable();
   const vm = vmOf(vcpu);
   // A Linux VM's PC platform (src/vmm/pc/) re-arms the timer before every entry for its next
-  // device event, so its slice is always measured on the TSC.
+  // device event, so its slice is always measured on the TSC. A PC vCPU that is the only one
+  // left (every other is DONE) has no one to give the CPU to: its slice does not end, and the
+  // preemption timer fires only for its own device events.
   const pc = pcBlock(vm);
   // Without the "save VMX-preemption timer value" exit control every entry restarts the timer, so
   // a guest that exits more often than once a slice would never be preempted: the slice is then
   // measured on the TSC here instead.
-  // A PC VM's vCPU that is the only one left (every other is DONE) has no one to give the CPU to:
-  // its slice does not end, and the preemption timer fires only for its own device events.
   const sliceEnd = pc != 0 && alone ? u64.MAX_VALUE : hw_rdtsc() + vcpu.sliceTicks;
   const deadline = savesTimer && pc == 0 ? u64.MAX_VALUE : sliceEnd;
   // The vCPU's event state (src/vmm/exits/vcpu-ext.ts), located once per slice rather than per exit.

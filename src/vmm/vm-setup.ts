@@ -24,7 +24,6 @@ import { print, printDec, printHex, println } from "./console/print";
 import { Vm, vmCreate, hostPhys, vmWrite, stopVmBegin, printVmPrefix, VmState } from "./vm";
 import { GuestImageHeader, checkGuestImage, imageStatusText, ImageStatus, GUEST_LOAD_GPA, GUEST_MODE_LONG } from "./guest-image";
 import { writeGuestStart } from "./guest-start";
-import { cpuidCacheAttach } from "./cpuid-cache";
 import { fpuAreaInit } from "./fpu";
 import { platformSetup, platformIoBitmapA, platformIoBitmapB, platformMsrBitmap } from "./devices/platform";
 import { BusStatus } from "./bus/bus";
@@ -62,7 +61,6 @@ export function vcpuPrepare(vm: Vm, a: FrameAllocator): VCpu | null {
   vcpu.vpid = vcpuCountValue + 1;
   vcpu.sliceTicks = DEFAULT_SLICE_TICKS;
   vcpu.state = VCpuState.RUNNABLE;
-  cpuidCacheAttach(vcpu);
   const fpu = frame(a);
   if (fpu == 0) { refuse(vm, "no host memory for the vCPU's FPU state"); return null; }
   fpuAreaInit(<usize>fpu);

@@ -12,8 +12,7 @@
 //   byte 160 vmcsPa (u64)   168 state (u32)   172 launched (u32)   176 vpid (u32)
 //   byte 180 exitReason (u32, full EXIT_REASON of the last exit)   184 exitCount (u64)
 //   byte 192 sliceTicks (u64)   200 ripCache (u64)   208 exitInsnLen (u32)   212 ripDirty (u32)
-//   byte 216 cpuidCache (usize: the vCPU's CPUID answer cache, src/vmm/cpuid-cache.ts; 0 = none)
-//   byte 220 fpuArea (usize: 4 KiB XSAVE/FXSAVE area, src/vmm/fpu.ts)   224 … 255 reserved
+//   byte 216 fpuArea (usize: 4 KiB XSAVE/FXSAVE area, src/vmm/fpu.ts)   220 … 255 reserved
 //
 // Slot 4 (rsp) is unused: the guest's RSP lives in the VMCS (GUEST_RSP), so gpr(4)/setGpr(4)
 // go there. hostRsp is owned by hw_vmrun: the HOST_RSP value last written into this vCPU's VMCS,
@@ -81,8 +80,6 @@ export const enum Gpr { RAX = 0, RCX = 1, RDX = 2, RBX = 3, RSP = 4, RBP = 5, RS
   exitInsnLen: u32;
   /** Non-zero: ripCache differs from the VMCS; hw_vmrun VMWRITEs it before the next entry. */
   ripDirty: u32;
-  /** This vCPU's CPUID answer cache (src/vmm/cpuid-cache.ts), read by hw_vmrun's fast path. */
-  cpuidCache: usize;
   /** Where this vCPU's x87/SSE/AVX state lives while another vCPU runs (src/vmm/fpu.ts). */
   fpuArea: usize;
 

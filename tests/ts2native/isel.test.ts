@@ -24,6 +24,7 @@ describe("instruction selection and register allocation", () => {
     for (const n of ["00000001", "00000002", "00000011", "000003e8"]) cmds.push(`C 7 ${n}`);
     for (const x of I32.slice(2, 6)) for (const y of I32.slice(4)) for (const z of I64.slice(2)) cmds.push(`C 8 ${x} ${y} ${z} ${z}`);
     for (const x of I32) for (const y of I64) cmds.push(`C 9 ${x} ${y}`);
+    for (const n of ["00000000", "00000001", "00000005", "00000064"]) cmds.push(`C a ${n}`);
     expect(compareReplies(serve(exe, cmds), v8Serve(wasm, cmds))).toEqual([]);
   });
 });

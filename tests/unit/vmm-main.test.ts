@@ -32,6 +32,47 @@ function boot(spec: MachineSpec, magic: number, info: number, place?: (m: FakeMa
 const put = (at: number, bytes: Buffer) => (m: FakeMachine) => new Uint8Array(m.memory.buffer).set(bytes, at);
 const debugExits = (m: FakeMachine) => m.portWrites.filter((w) => w.port === 0xf4);
 
+/** The fake machine's 64 MiB as the loader's map: the core must never be given more. */
+const FAKE_64M = [
+  { base: 0x0n, length: 0x9fc00n, type: 1 },
+  { base: 0x100000n, length: 0x3f00000n, type: 1 },
+];
+/** A multiboot2 module tag (type 3): [start, end) and its string (docs/vm-config.md). */
+function mb2Module(start: number, end: number, text: string): Buffer {
+  const p = Buffer.alloc(8 + text.length + 1);
+  p.writeUInt32LE(start, 0);
+  p.writeUInt32LE(end, 4);
+  p.write(text, 8, "latin1");
+  return mb2Tag(3, p);
+}
+/** The lines after the banner, CPU, memory, VT-x, VMXON and Time lines. */
+const afterTime = (m: FakeMachine) => m.lines.slice(m.lines.findIndex((l) => l.startsWith("Time: ")) + 1);
+
+describe("vmm_main with VMs declared by boot modules", () => {
+  it("a module that declares nothing valid: reported, no VM, and the test guests do not run instead", () => {
+    const info = mb2Info([mb2Tag(6, mb2MmapPayload(FAKE_64M)), mb2Module(0x3000000, 0x3001000, "linuz name=x"), MB2_END]);
+    const m = boot(skylakeX(), MB2_MAGIC, 0x10000, put(0x10000, info));
+    expect(afterTime(m)).toEqual([
+      "VM config: module 1 (`linuz name=x`): the first word must be `linux` or `initrd`; module ignored",
+      "VMs: no declared VM could be created",
+    ]);
+    expect(m.halted).toBe(true);
+  });
+
+  it("the kernel module's frames are never handed out: guest RAM that would need them is refused", () => {
+    // Free RAM above the core's heap is [32 MiB, 64 MiB): exactly the 32 MiB that mem=32 asks
+    // for, were it not for the module at 48 MiB, which must stay intact until the VM is built.
+    const kernel = Buffer.alloc(0x1000, 0xa5);
+    const info = mb2Info([mb2Tag(6, mb2MmapPayload(FAKE_64M)), mb2Module(0x3000000, 0x3001000, "linux name=x mem=32 -- quiet"), MB2_END]);
+    const m = boot(skylakeX(), MB2_MAGIC, 0x10000, (mm) => { put(0x10000, info)(mm); put(0x3000000, kernel)(mm); });
+    expect(afterTime(m)).toEqual([
+      "[x] stopped: no host memory for guest RAM (mem= too large for this machine)",
+      "VMs: no declared VM could be created",
+    ]);
+    expect(Buffer.from(new Uint8Array(m.memory.buffer, 0x3000000, 0x1000)).equals(kernel)).toBe(true);
+  });
+});
+
 describe("vmm_main", () => {
   it("Bochs Skylake-X via multiboot2: VT-x supported, VMXON, no guests linked, halts drained", () => {
     const info = mb2Info([mb2Cmdline("tshv"), mb2Tag(6, mb2MmapPayload(PC_2G)), MB2_END]);

@@ -86,8 +86,9 @@ import {
 } from "../../src/ept/table";
 import { eptUnmap, eptProtect } from "../../src/ept/range";
 import {
-  GuestMemory, gmRead, gmWrite, gmReadScalar, gmWriteScalar, gmReadQword,
+  GuestMemory, gmRead, gmWrite, gmReadScalar, gmWriteScalar, gmReadQword, gmReadShort,
 } from "../../src/ept/guest-memory";
+import { gmReadQwordCached, gmReadShortCached, GM_CACHE_SIZE } from "../../src/ept/page-cache";
 import { GuestPagingRegs, GuestWalk, guestTranslate, guestFetch } from "../../src/ept/guest-paging";
 
 @inline function phys(p: usize): IdentityPhys { return changetype<IdentityPhys>(p); }
@@ -124,6 +125,16 @@ export function gmWriteBytes(gm: usize, mem: usize, gpa: u64, src: usize, len: u
 }
 export function gmLoad(gm: usize, mem: usize, gpa: u64, size: u32, out: usize): u32 {
   return gmReadScalar<IdentityPhys>(changetype<GuestMemory>(gm), phys(mem), gpa, size, out);
+}
+export function gmReadShortBytes(gm: usize, mem: usize, gpa: u64, dst: usize, len: u32): u32 {
+  return gmReadShort<IdentityPhys>(changetype<GuestMemory>(gm), phys(mem), gpa, dst, len);
+}
+export function gmCacheSize(): u32 { return GM_CACHE_SIZE; }
+export function gmLoadQwordCached(gm: usize, mem: usize, cache: usize, gpa: u64, out: usize): u32 {
+  return gmReadQwordCached<IdentityPhys>(changetype<GuestMemory>(gm), phys(mem), cache, gpa, out);
+}
+export function gmReadShortCachedBytes(gm: usize, mem: usize, cache: usize, gpa: u64, dst: usize, len: u32): u32 {
+  return gmReadShortCached<IdentityPhys>(changetype<GuestMemory>(gm), phys(mem), cache, gpa, dst, len);
 }
 export function gmLoadQword(gm: usize, mem: usize, gpa: u64, out: usize): u32 {
   return gmReadQword<IdentityPhys>(changetype<GuestMemory>(gm), phys(mem), gpa, out);

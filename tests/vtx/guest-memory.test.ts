@@ -1,6 +1,6 @@
 // GuestMemory (src/ept/guest-memory.ts): RAM-map and EPT checks, page-crossing copies, statuses.
 import { beforeEach, describe, expect, it } from "vitest";
-import { v, setup, map, EPT, PHYS, GM, RAMMAP, BUF, R, RWX, UC } from "./ept-setup.ts";
+import { v, setup, map, EPT, PHYS, FRAMES, GM, RAMMAP, BUF, R, RWX, UC } from "./ept-setup.ts";
 
 const MiB = 1024 * 1024;
 const HPA_A = 32 * MiB, HPA_B = 40 * MiB + 0x5000, HPA_C = 36 * MiB, HPA_RO = 44 * MiB;
@@ -124,5 +124,81 @@ describe("GuestMemory", () => {
     v.mem.setBigUint64(BUF, 0n, true);
     expect(v.u32("gmLoadQword", GM, PHYS, 4 * MiB + 8, BUF)).toBe(OK); // read-only pages are readable
     expect(v.mem.getBigUint64(BUF, true)).toBe(0x0123456789abcdefn);
+  });
+  it("gmReadShort (instruction fetch) agrees with gmRead for every length, place and status", () => {
+    for (let i = 0; i < 64; i++) v.bytes[HPA_B + 4096 - 32 + i] = i + 1;
+    for (let i = 0; i < 64; i++) v.bytes[HPA_C + i] = 0x80 + i;
+    const gpas = [0x10, 2 * MiB - 7, 2 * MiB + 4096 - 15, 2 * MiB + 4096 - 5, 2 * MiB + 8192 - 3, 2 * MiB + 8192,
+      4 * MiB + 4090, 8 * MiB, 16 * MiB, 0xfee00000];
+    for (const gpa of gpas) {
+      for (let len = 1; len <= 17; len++) {
+        v.bytes.fill(0xee, BUF, BUF + 24);
+        const want = v.u32("gmReadBytes", GM, PHYS, gpa, BUF, len);
+        const wantBytes = [...v.bytes.subarray(BUF, BUF + 24)];
+        v.bytes.fill(0xee, BUF, BUF + 24);
+        expect([gpa, len, v.u32("gmReadShortBytes", GM, PHYS, gpa, BUF, len)]).toEqual([gpa, len, want]);
+        expect([gpa, len, [...v.bytes.subarray(BUF, BUF + 24)]]).toEqual([gpa, len, wantBytes]);
+      }
+    }
+  });
+});
+
+describe("GmPageCache (reads through a vCPU's page cache)", () => {
+  const CACHE = BUF + 0x1000;
+  beforeEach(() => {
+    buildVm();
+    v.bytes.fill(0xcc, CACHE, CACHE + v.u32("gmCacheSize")); // garbage: the first use must reset it
+  });
+  const qc = (gpa: number, gm = GM): [number, bigint] => {
+    v.mem.setBigUint64(BUF, 0xdeadn, true);
+    const st = v.u32("gmLoadQwordCached", gm, PHYS, CACHE, gpa, BUF);
+    return [st, v.mem.getBigUint64(BUF, true)];
+  };
+  const q = (gpa: number): [number, bigint] => {
+    v.mem.setBigUint64(BUF, 0xdeadn, true);
+    const st = v.u32("gmLoadQword", GM, PHYS, gpa, BUF);
+    return [st, v.mem.getBigUint64(BUF, true)];
+  };
+  it("answers like the uncached reads, before and after the page is known", () => {
+    v.mem.setBigUint64(HPA_A + 0x3008, 0x1111n, true);
+    v.mem.setBigUint64(HPA_C + 0x10, 0x2222n, true);
+    for (let round = 0; round < 2; round++) {
+      for (const gpa of [0x3008, 0x3010, 2 * MiB + 4096 + 0x10, 4 * MiB + 8, 8 * MiB, 16 * MiB, 0x3003]) {
+        expect([round, gpa, ...qc(gpa)]).toEqual([round, gpa, ...q(gpa)]);
+      }
+      v.mem.setBigUint64(HPA_A + 0x3010, 0x3333n + BigInt(round), true); // host writes show at once
+      expect(qc(0x3010)).toEqual([OK, 0x3333n + BigInt(round)]);
+    }
+    v.bytes.fill(0xee, BUF + 64, BUF + 96);
+    v.bytes.set([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15], HPA_A + 0x3100);
+    for (let i = 0; i < 2; i++) {
+      expect(v.u32("gmReadShortCachedBytes", GM, PHYS, CACHE, 0x3100, BUF + 64, 15)).toBe(OK);
+      expect([...v.bytes.subarray(BUF + 64, BUF + 80)]).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0xee]);
+    }
+    expect(v.u32("gmReadShortCachedBytes", GM, PHYS, CACHE, 2 * MiB + 4090, BUF + 64, 12)).toBe(OK); // crosses a page
+    expect(v.u32("gmReadShortCachedBytes", GM, PHYS, CACHE, 2 * MiB + 8190, BUF + 64, 4)).toBe(NOT_MAPPED);
+  });
+  it("forgets everything when an EPT changes (unmap, protect) or another GuestMemory asks", () => {
+    v.mem.setBigUint64(HPA_B + 8, 0x4444n, true);
+    expect(qc(2 * MiB + 8)).toEqual([OK, 0x4444n]);
+    expect(v.u32("eptProtectRange", EPT, PHYS, FRAMES, BigInt(2 * MiB), 4096n, 4n)).toBe(0); // execute-only
+    expect(qc(2 * MiB + 8)[0]).toBe(NO_ACCESS);
+    expect(v.u32("eptProtectRange", EPT, PHYS, FRAMES, BigInt(2 * MiB), 4096n, 7n)).toBe(0);
+    expect(qc(2 * MiB + 8)).toEqual([OK, 0x4444n]);
+    expect(v.u32("eptUnmapRange", EPT, PHYS, FRAMES, BigInt(2 * MiB), 4096n)).toBe(0);
+    expect(qc(2 * MiB + 8)[0]).toBe(NOT_MAPPED);
+    // another GuestMemory (same EPT, RAM map without [0, 2M)) must not see the first one's pages
+    expect(qc(0x3008)[0]).toBe(OK);
+    const GM2 = GM + 0x40;
+    v.mem.setUint32(GM2, EPT, true);
+    v.mem.setUint32(GM2 + 4, RAMMAP + 16, true);
+    v.mem.setUint32(GM2 + 8, 1, true);
+    expect(qc(0x3008, GM2)[0]).toBe(NOT_RAM);
+  });
+  it("never remembers a page that is only partly RAM", () => {
+    v.mem.setBigUint64(RAMMAP + 8, BigInt(0x3010), true); // RAM now ends inside page 3
+    expect(qc(0x3000)[0]).toBe(OK);
+    expect(qc(0x3008)[0]).toBe(OK);
+    expect(qc(0x3010)[0]).toBe(NOT_RAM);
   });
 });

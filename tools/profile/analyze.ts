@@ -11,6 +11,10 @@
 import { readFileSync } from "node:fs";
 
 const [dir, ...kinds] = process.argv.slice(2);
+if (!dir || kinds.length === 0) {
+  console.error("usage: analyze.ts WORKDIR KIND... (KIND: cpuid | io | mmio)");
+  process.exit(2);
+}
 const HANDLER: Record<string, string> = {
   cpuid: "src/vmm/core-exits/onCpuid",
   io: "src/vmm/exits/io/onIoInstruction",
@@ -27,7 +31,7 @@ const starts: { addr: number; name: string }[] = [];
 let exitLabel = -1;
 for (const line of readFileSync(`${dir}/syms.txt`, "utf8").split("\n")) {
   const [a, t, sym] = line.trim().split(/\s+/);
-  if (!sym || (t !== "T" && t !== "t")) continue;
+  if (!a || !sym || (t !== "T" && t !== "t")) continue;
   const addr = parseInt(a, 16);
   if (sym === "hw_vmrun.exit") exitLabel = addr;
   if (sym.includes(".")) continue;
@@ -35,16 +39,19 @@ for (const line of readFileSync(`${dir}/syms.txt`, "utf8").split("\n")) {
 }
 starts.sort((x, y) => x.addr - y.addr);
 if (exitLabel < 0) throw new Error("no hw_vmrun.exit symbol");
-const imageEnd = starts[starts.length - 1].addr + 0x10000;
+const firstStart = starts[0], lastStart = starts[starts.length - 1];
+if (!firstStart || !lastStart) throw new Error("no function symbols in syms.txt");
+const imageStart = firstStart.addr, imageEnd = lastStart.addr + 0x10000;
 
 function funcOf(addr: number): { name: string; entry: boolean } {
-  if (addr < starts[0].addr || addr >= imageEnd) return { name: "guest", entry: false };
+  if (addr < imageStart || addr >= imageEnd) return { name: "guest", entry: false };
   let lo = 0, hi = starts.length - 1;
   while (lo < hi) {
     const mid = (lo + hi + 1) >> 1;
-    if (starts[mid].addr <= addr) lo = mid; else hi = mid - 1;
+    if (starts[mid]!.addr <= addr) lo = mid; else hi = mid - 1;
   }
-  return { name: starts[lo].name, entry: starts[lo].addr === addr };
+  const f = starts[lo]!;
+  return { name: f.name, entry: f.addr === addr };
 }
 
 // Windows: a run of traced lines; "trace off" lines are not instructions, so a window ends where
@@ -56,8 +63,9 @@ const re = /^\(0\)\.\[(\d+)\] \[0x([0-9a-f]+)\]/;
 for (const line of readFileSync(`${dir}/trace.txt`, "latin1").split("\n")) {
   const m = re.exec(line.replace(/\x1b\[[0-9;]*[a-zA-Z]/g, ""));
   if (!m) continue;
-  const insn = { tick: Number(m[1]), addr: parseInt(m[2], 16) };
-  if (cur.length > 0 && insn.tick !== cur[cur.length - 1].tick + 1) { windows.push(cur); cur = []; }
+  const insn = { tick: Number(m[1]), addr: parseInt(m[2]!, 16) };
+  const prev = cur[cur.length - 1];
+  if (prev && insn.tick !== prev.tick + 1) { windows.push(cur); cur = []; }
   cur.push(insn);
 }
 if (cur.length > 0) windows.push(cur);
@@ -69,8 +77,9 @@ if (real.length !== kinds.length) {
 }
 
 real.forEach((win, k) => {
-  const kind = kinds[k];
+  const kind = kinds[k]!;
   const handler = HANDLER[kind];
+  if (!handler) throw new Error(`unknown kind ${kind} (cpuid | io | mmio)`);
   const per = new Map<string, { insns: number; calls: number }>();
   let trips = 0, total = 0, others = 0;
   let seg: Insn[] | null = null;

@@ -7,8 +7,8 @@
 # build/profile: a rebuild of the shared build/ by someone else cannot change the image under the
 # profile), boots it in Bochs with the debugger driven by a command file: for each KIND, a
 # physical breakpoint on the compiled exit handler of that kind, PROFILE_SKIP hits skipped (so the
-# bench guest, tests/guests/bench.asm, is in its measuring loop), then PROFILE_STEPS instructions
-# traced. tools/profile/analyze.ts maps each traced instruction to its function (nm of the ELF;
+# bench guest, tests/guests/bench.asm, is in its measuring loop), then a few round trips' worth of
+# instructions traced (PROFILE_STEPS). tools/profile/analyze.ts maps each traced instruction to its function (nm of the ELF;
 # ts2native's __ts2n_fN to the wasm function name through the .wat) and prints the instructions
 # per round trip of each function, over the round trips that ran that handler.
 # Bochs counts one instruction per retired instruction, as the RDTSC figures of `make bench-exits`
@@ -18,7 +18,8 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 dir=${PROFILE_DIR:-$root/build/profile}
 skip=${PROFILE_SKIP:-400}
-steps=${PROFILE_STEPS:-6000}
+# instructions traced per kind: a few complete round trips of each (PROFILE_STEPS overrides all)
+declare -A steps=([cpuid]=4000 [io]=4000 [mmio]=12000)
 kinds=("$@")
 [ ${#kinds[@]} -gt 0 ] || kinds=(cpuid io mmio)
 declare -A handler=([cpuid]='$src/vmm/core-exits/onCpuid' [io]='$src/vmm/exits/io/onIoInstruction'
@@ -63,7 +64,7 @@ RC
     for ((i = 0; i < skip; i++)); do echo c; done
     echo "d $n"; n=$((n + 1))
     echo "trace on"
-    echo "s $steps"
+    echo "s ${PROFILE_STEPS:-${steps[$k]}}"
     echo "trace off"
   done
   echo quit

@@ -69,9 +69,13 @@ export function recordVectoring(ev: EventState, info: u32, errorCode: u32, instr
   ev.reinjectLength = instrLength;
 }
 
-/** Whether anything waits (re-injection, exception, NMI or interrupt). */
-export function eventsPending(ev: EventState): bool {
-  return intrValid(ev.reinject) || intrValid(ev.exception) || ev.nmi != 0 || (ev.irq & INTR_VALID) != 0;
+/**
+ * Whether anything waits (re-injection, exception, NMI or interrupt). The run loop asks before
+ * every VM entry, so it is one expression without branches: the three interruption words share
+ * their valid bit (INTR_VALID, bit 31), and `nmi` is non-zero exactly when an NMI waits.
+ */
+@inline export function eventsPending(ev: EventState): bool {
+  return (((ev.reinject | ev.exception | ev.irq) & INTR_VALID) | ev.nmi) != 0;
 }
 
 /** Whether the re-injection event is a hardware exception (for the double-fault rules). */

@@ -6,7 +6,9 @@
 // the bus at the exit's guest-physical address, and its register side completed with the width
 // rules of mmio-writeback.ts; RIP moves past it (the VM-exit instruction length is not defined
 // for EPT violations, §27.2.5, so the decoded length is used). Anything else stops the VM with
-// `EPT violation at GPA 0x… (read|write|fetch)`.
+// `EPT violation at GPA 0x… (read|write|fetch)`. The page walk and the fetch read guest memory
+// through the vCPU's GmPageCache (src/ept/page-cache.ts): the same few table and code pages
+// come back on every exit of a driver's MMIO loop.
 
 import { VCpu } from "../../vmx/vcpu";
 import { vmread32, vmread64, vmreadNat } from "../../vmx/vmcs-access";
@@ -25,7 +27,7 @@ import { loadResult, storeValue } from "./mmio-writeback";
 import { handlerEnter } from "./setup";
 import { extCell, extFetchBuffer, extInsn, extWalk } from "./vcpu-ext";
 import {
-  guestCodeModeOf, guestCpl, guestPagingRegs, endInterruptShadow,
+  guestCodeModeOf, guestCpl, guestPagingRegs, guestPageCache, endInterruptShadow,
   raiseGp, raiseUd, raisePageFault,
 } from "./guest";
 
@@ -64,14 +66,15 @@ export function onEptViolation(vcpu: VCpu): ExitAction {
   const buf = extFetchBuffer(vcpu);
   const walk = extWalk(vcpu);
   const access: u32 = PF_FETCH | (guestCpl() == 3 ? PF_USER : 0);
-  const got = guestFetch<IdentityPhys>(vmOf(vcpu).memory(), hostPhys(), regs, linear, access, buf, MAX_INSN, walk);
+  const cache = guestPageCache(vcpu);
+  const got = guestFetch<IdentityPhys>(vmOf(vcpu).memory(), hostPhys(), regs, linear, access, buf, MAX_INSN, walk, cache);
   const insn = extInsn(vcpu);
   const st = decodeMmio(buf, got, mode, insn);
   if (st == DecodeStatus.TRUNCATED) {
     // The bytes the decoder needed could not be fetched: the CPU would have faulted on the fetch.
     // Walk again at the first byte not fetched to learn why (guestFetch returns only a count).
     const missing = linear + <u64>got;
-    const ws = guestTranslate<IdentityPhys>(vmOf(vcpu).memory(), hostPhys(), regs, missing, access, walk);
+    const ws = guestTranslate<IdentityPhys>(vmOf(vcpu).memory(), hostPhys(), regs, missing, access, walk, cache);
     if (ws == WalkStatus.PAGE_FAULT) { raisePageFault(vcpu, missing, walk.errorCode); return ExitAction.Resume; }
     if (ws == WalkStatus.NON_CANONICAL) { raiseGp(vcpu); return ExitAction.Resume; }
     return stopViolation(vcpu, gpa, q, ", instruction bytes not in guest RAM");

@@ -9,8 +9,9 @@ import { GuestPagingRegs } from "../../ept/guest-paging";
 import { Seg } from "../mmio/insn";
 import { BLOCK_STI, BLOCK_MOV_SS, Vec } from "../events/interruption";
 import { queueException } from "../events/pending";
-import { stopVm } from "../vm";
-import { extEvents, extPaging, guestMaxPhysBits } from "./vcpu-ext";
+import { stopVm, vmOf, MAX_VMS } from "../vm";
+import { extEvents, extPaging, guestMaxPhysBits, extFits, MAX_VCPUS_PER_VM } from "./vcpu-ext";
+import { GM_CACHE_SIZE } from "../../ept/page-cache";
 import { eventsBeforeEntry } from "../events/apply";
 
 const EFER_LMA: u64 = 1 << 10;
@@ -80,6 +81,21 @@ export function guestPagingRegs(vcpu: VCpu): GuestPagingRegs {
   r.efer = guestEfer();
   r.maxPhysBits = guestMaxPhysBits();
   return r;
+}
+
+/**
+ * One GmPageCache (src/ept/page-cache.ts) per vCPU, for the guest page walks and instruction
+ * fetches of the handlers (MMIO, INS/OUTS): a guest's exits come from the same few code and
+ * table pages, which the cache spares a RAM-map check and EPT walk each. Indexed like the vCPU
+ * extension blocks (vcpu-ext.ts); a vCPU beyond the slab uses none.
+ */
+const PAGE_CACHES: usize = memory.data(<i32>(MAX_VMS * MAX_VCPUS_PER_VM * GM_CACHE_SIZE), 16);
+
+/** `vcpu`'s page cache (what guestTranslate/guestFetch take), or 0. */
+export function guestPageCache(vcpu: VCpu): usize {
+  if (!extFits(vcpu)) return 0;
+  const i = (vmOf(vcpu).id % MAX_VMS) * MAX_VCPUS_PER_VM + vcpu.index;
+  return PAGE_CACHES + <usize>i * GM_CACHE_SIZE;
 }
 
 /**

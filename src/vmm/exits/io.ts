@@ -25,7 +25,10 @@ import { portRead, portWrite } from "../devices/dispatch";
 import { ioSize, ioIsIn, ioIsString, ioIsRep, ioPort, ioAddrSize, ioSegment, addrMask, addrRegUpdate, inMerge } from "./io-qual";
 import { handlerEnter } from "./setup";
 import { extCell, extWalk } from "./vcpu-ext";
-import { guestCodeMode, guestCpl, guestLongCode, guestSegmentBase, guestPagingRegs, skipInstruction, raiseGp, raisePageFault } from "./guest";
+import {
+  guestCodeMode, guestCpl, guestLongCode, guestSegmentBase, guestPagingRegs, guestPageCache, skipInstruction, raiseGp,
+  raisePageFault,
+} from "./guest";
 
 /** Elements moved per exit; a longer REP resumes by re-executing (REP string instructions are
  *  restartable: RCX/RSI/RDI already describe the rest, SDM Vol 2B "REP/REPE/…"). */
@@ -96,20 +99,21 @@ function ioString(vcpu: VCpu, bus: Bus, q: u64, size: u32, port: u32): ExitActio
   const gm = vm.memory();
   const phys = hostPhys();
   const cell = extCell(vcpu);
+  const cache = guestPageCache(vcpu);
   for (let i: u64 = 0; i < batch; i++) {
     const off = vcpu.gpr(reg) & mask;
     let linear = base + off;
     if (!long) linear &= 0xFFFFFFFF;
     // An element that crosses a page is translated per byte page: first and last byte.
     const last = linear + <u64>size - 1;
-    const st = guestTranslate<IdentityPhys>(gm, phys, regs, linear, access, walk);
+    const st = guestTranslate<IdentityPhys>(gm, phys, regs, linear, access, walk, cache);
     if (st == WalkStatus.PAGE_FAULT) { raisePageFault(vcpu, linear, walk.errorCode); return ExitAction.Resume; }
     if (st == WalkStatus.NON_CANONICAL) { raiseGp(vcpu); return ExitAction.Resume; }
     if (st != WalkStatus.OK) return stopWith(vcpu, "INS/OUTS: guest page walk failed (paging mode or tables outside RAM) for linear ", linear);
     const gpa = walk.gpa;
     let gpaLast = gpa + <u64>size - 1;
     if ((linear >> 12) != (last >> 12)) {
-      const st2 = guestTranslate<IdentityPhys>(gm, phys, regs, last, access, walk);
+      const st2 = guestTranslate<IdentityPhys>(gm, phys, regs, last, access, walk, cache);
       if (st2 == WalkStatus.PAGE_FAULT) { raisePageFault(vcpu, last, walk.errorCode); return ExitAction.Resume; }
       if (st2 != WalkStatus.OK) return stopWith(vcpu, "INS/OUTS: guest page walk failed for linear ", last);
       gpaLast = walk.gpa;

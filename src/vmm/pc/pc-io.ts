@@ -83,7 +83,7 @@ export function pcPortRead(vm: Vm, port: u32, size: u32): u32 {
   else if (port == PORT_KBC_DATA || port == PORT_KBC_CMD) v = 0xFFFFFFFF;
   else v = picPortRead(pcPic(b), port, size, now);
   pcSync(vm, b, now);
-  return v;
+  return size >= 4 ? v : v & ((<u32>1 << (size * 8)) - 1);
 }
 
 /** OUT of the low `size` bytes of `value` to a registered PC port. */

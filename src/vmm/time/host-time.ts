@@ -57,7 +57,9 @@ export function hostTscCalibrate(): u64 {
   }
   hw_outb(PORT_SYSCTL_B, b);
   if (!ok || t1 <= t0) { tscHzValue = TSC_HZ_UNKNOWN; return 0; }
-  const hz = (t1 - t0) * PIT_HZ / <u64>CALIBRATE_TICKS;
+  // Mode 0: OUT goes high N + 1 input clocks after the count is written — the first clock only
+  // loads the count register into the counter (8254 data sheet, "Mode 0").
+  const hz = (t1 - t0) * PIT_HZ / (<u64>CALIBRATE_TICKS + 1);
   tscHzValue = (hz + 500) / 1000 * 1000;
   return tscHzValue;
 }

@@ -85,4 +85,18 @@
     (i64.add
       (i64.extend_i32_u (i32.add (i32.mul (local.get 0) (i32.const 9)) (i32.const 3)))
       (i64.add (i64.mul (local.get 1) (i64.const 5)) (i64.mul (local.get 1) (i64.const 4)))))
+  ;; a loop rotated at its head test and also continued from the middle: code motion must see the
+  ;; write of $x after the `continue` (the loop spans both its head and its body label)
+  (func (export "licmcont") (param $n i32) (result i32)
+    (local $i i32) (local $x i32) (local $s i32)
+    (local.set $x (i32.const 3))
+    (block $exit
+      (loop $L
+        (br_if $exit (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (local.set $s (i32.add (local.get $s) (i32.mul (local.get $x) (i32.const 7))))
+        (br_if $L (i32.and (local.get $i) (i32.const 1)))
+        (local.set $x (i32.add (local.get $x) (local.get $i)))
+        (br $L)))
+    (local.get $s))
 )

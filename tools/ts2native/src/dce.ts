@@ -1,5 +1,5 @@
 // Dead code elimination on the lowered form: an instruction without side effects whose result
-// is not live afterwards is removed (repeated, since removing one can kill its operands). Side
+// is not live afterwards is removed (twice: removing one can kill its operands). Side
 // effects include traps: loads, integer division and trapping truncations stay. Typical
 // victims: the zero-initialization of locals that are written before they are read, values
 // computed for a `drop`.
@@ -19,7 +19,7 @@ function pure(i: Inst): boolean {
 }
 
 export function removeDeadCode(fn: LoweredFunc): void {
-  for (let round = 0; round < 4; round++) {
+  for (let round = 0; round < 2; round++) {
     const dead = new Set<number>();
     for (const b of blockLiveness(fn)) {
       const live = new Set(b.liveOut);

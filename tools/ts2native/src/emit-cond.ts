@@ -41,7 +41,8 @@ export function emitFlags(ctx: FnCtx, c: Cond): Flags {
   const leftIsMem = left.includes("[");
   // TEST r,r sets ZF and SF like CMP r,0 and clears CF and OF as it does: valid for every predicate
   if (b.k === "c" && BigInt.asUintN(w, b.bits) === 0n && !leftIsMem) {
-    ctx.ins(`test ${left}, ${left}`);
+    // the flags of the ADD/SUB/logic op that just computed `left` give the same ZF
+    if (ctx.flagsFrom !== left || (cc !== "eq" && cc !== "ne")) ctx.ins(`test ${left}, ${left}`);
   } else {
     let right: string;
     if (b.k === "c" && (w === 32 || fitsS32(b.bits))) right = ctx.intSrc(b, w);
@@ -64,7 +65,7 @@ export function emitFlags(ctx: FnCtx, c: Cond): Flags {
 /** cc "test": (a & b) != 0 through TEST (commutative; an immediate must be the second operand). */
 function testFlags(ctx: FnCtx, c: Cond): Flags {
   const w = widthOf(c.t);
-  let [a, b] = c.a.k === "c" ? [c.b, c.a] : [c.a, c.b];
+  const [a, b] = c.a.k === "c" ? [c.b, c.a] : [c.a, c.b];
   let left: string;
   if (a.k === "c") {
     ctx.intToReg(a, "rcx", w);
@@ -86,7 +87,6 @@ function testFlags(ctx: FnCtx, c: Cond): Flags {
     }
   }
   ctx.ins(`test ${left}, ${right}`);
-  void a;
   return { cc: c.neg ? "e" : "ne" };
 }
 

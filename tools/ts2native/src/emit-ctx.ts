@@ -22,11 +22,20 @@ export class FnCtx {
 
   constructor(readonly alloc: Allocation) {}
 
+  /**
+   * The register operand (as written) whose value set ZF/SF through the last emitted instruction
+   * (an ADD/SUB/AND/OR/XOR into it), so that a following test of it against zero for eq/ne can
+   * reuse the flags. Any other instruction or a label clears it.
+   */
+  flagsFrom: string | null = null;
+
   ins(s: string): void {
     this.out.push("    " + s);
+    this.flagsFrom = null;
   }
   label(l: string): void {
     this.out.push(l + ":");
+    this.flagsFrom = null;
   }
   local(): string {
     return `.X${this.nextLocal++}`;

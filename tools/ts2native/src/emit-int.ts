@@ -132,6 +132,7 @@ function twoAddr(ctx: FnCtx, op: string, commutative: boolean, w: Width, dst: nu
     }
     ctx.move(t, dst, a);
     ctx.ins(`${op} ${D}, ${ctx.intSrc(b, w)}`);
+    if (op !== "imul") ctx.flagsFrom = D;
     return;
   }
   ctx.intToReg(a, "rax", w);

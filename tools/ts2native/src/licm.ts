@@ -38,6 +38,20 @@ export function hoistInvariants(fn: LoweredFunc, stableGlobal: (g: number) => bo
     else if (i.k === "brtable") i.targets.forEach((t) => back(n, t));
   });
   if (loopEnd.size === 0) return;
+  // Spans that overlap without nesting belong to one loop (a rotated loop's head label and its
+  // body label, see jumps.ts): extend each span over every span that starts inside it.
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const [h, e] of loopEnd) {
+      for (const [h2, e2] of loopEnd) {
+        if (h < h2 && h2 <= e && e2 > e) {
+          loopEnd.set(h, e2);
+          changed = true;
+          break;
+        }
+      }
+    }
+  }
   const defsOf = new Map<number, number[]>();
   insts.forEach((i, n) =>
     forEachDef(i, (v) => {

@@ -71,8 +71,6 @@ export interface Block {
   first: number;
   last: number;
   succ: number[];
-  use: Set<number>;
-  def: Set<number>;
   liveIn: Set<number>;
   liveOut: Set<number>;
 }
@@ -82,7 +80,7 @@ function buildBlocks(insts: Inst[], numLabels: number): Block[] {
   const blockOfLabel = new Array<number>(numLabels).fill(-1);
   let start = 0;
   const close = (last: number): void => {
-    if (last >= start) blocks.push({ first: start, last, succ: [], use: new Set(), def: new Set(), liveIn: new Set(), liveOut: new Set() });
+    if (last >= start) blocks.push({ first: start, last, succ: [], liveIn: new Set(), liveOut: new Set() });
     start = last + 1;
   };
   insts.forEach((i, n) => {
@@ -103,32 +101,71 @@ function buildBlocks(insts: Inst[], numLabels: number): Block[] {
       if (i.k === "jcc") to(i.target);
       if (k + 1 < blocks.length && !b.succ.includes(k + 1)) b.succ.push(k + 1);
     }
-    for (let n = b.first; n <= b.last; n++) {
-      forEachUse(insts[n]!, (v) => {
-        if (!b.def.has(v)) b.use.add(v);
-      });
-      forEachDef(insts[n]!, (v) => b.def.add(v));
-    }
   });
   return blocks;
 }
 
-/** Basic blocks with their live-in and live-out sets. */
+function bitsToSet(bits: Uint32Array): Set<number> {
+  const s = new Set<number>();
+  for (let w = 0; w < bits.length; w++) {
+    let x = bits[w]!;
+    while (x !== 0) {
+      const low = x & -x;
+      s.add(w * 32 + 31 - Math.clz32(low));
+      x ^= low;
+    }
+  }
+  return s;
+}
+
+/**
+ * Basic blocks with their live-in and live-out sets: backward data-flow to a fixed point over
+ * bit sets (one bit per vreg), visiting blocks in reverse order (few passes for structured code).
+ */
 export function blockLiveness(fn: LoweredFunc): Block[] {
   const blocks = buildBlocks(fn.insts, fn.numLabels);
-  // backward data-flow to a fixed point, visiting blocks in reverse order (fast for structured code)
+  const W = (fn.vregs.length + 31) >>> 5;
+  const set = (bits: Uint32Array, v: number): void => {
+    bits[v >>> 5]! |= 1 << (v & 31);
+  };
+  const has = (bits: Uint32Array, v: number): boolean => (bits[v >>> 5]! & (1 << (v & 31))) !== 0;
+  const use = blocks.map(() => new Uint32Array(W));
+  const def = blocks.map(() => new Uint32Array(W));
+  const liveIn = blocks.map(() => new Uint32Array(W));
+  const liveOut = blocks.map(() => new Uint32Array(W));
+  blocks.forEach((b, k) => {
+    for (let n = b.first; n <= b.last; n++) {
+      forEachUse(fn.insts[n]!, (v) => {
+        if (!has(def[k]!, v)) set(use[k]!, v);
+      });
+      forEachDef(fn.insts[n]!, (v) => set(def[k]!, v));
+    }
+  });
   let changed = true;
   while (changed) {
     changed = false;
     for (let k = blocks.length - 1; k >= 0; k--) {
-      const b = blocks[k]!;
-      for (const s of b.succ) for (const v of blocks[s]!.liveIn) b.liveOut.add(v);
-      const before = b.liveIn.size;
-      for (const v of b.use) b.liveIn.add(v);
-      for (const v of b.liveOut) if (!b.def.has(v)) b.liveIn.add(v);
-      if (b.liveIn.size !== before) changed = true;
+      const out = liveOut[k]!;
+      for (const s of blocks[k]!.succ) {
+        const sin = liveIn[s]!;
+        for (let w = 0; w < W; w++) out[w]! |= sin[w]!;
+      }
+      const inn = liveIn[k]!;
+      const u = use[k]!;
+      const d = def[k]!;
+      for (let w = 0; w < W; w++) {
+        const x = (u[w]! | (out[w]! & ~d[w]!)) >>> 0; // unsigned, as the array stores it
+        if (x !== inn[w]) {
+          inn[w] = x;
+          changed = true;
+        }
+      }
     }
   }
+  blocks.forEach((b, k) => {
+    b.liveIn = bitsToSet(liveIn[k]!);
+    b.liveOut = bitsToSet(liveOut[k]!);
+  });
   return blocks;
 }
 

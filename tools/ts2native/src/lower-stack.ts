@@ -279,6 +279,17 @@ export class StackLowerer {
     }
     const cc = CMP_CC[base];
     if (cc && params.length === 2 && result === "i32") {
+      // (x & y) == 0 / != 0: TEST, like eqz and br_if above
+      const top = this.stack[this.stack.length - 1]!;
+      if ((cc === "eq" || cc === "ne") && top.k === "const" && top.bits === 0n) {
+        this.stack.pop();
+        const test = this.popTest(cc === "eq");
+        if (test) {
+          this.push({ k: "cmp", t: "i32", cond: test });
+          return;
+        }
+        this.stack.push(top);
+      }
       const b = this.pop();
       const a = this.pop();
       this.push({ k: "cmp", t: "i32", cond: { t: params[0]!, cc, a, b, neg: false } });

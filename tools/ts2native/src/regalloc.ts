@@ -11,9 +11,11 @@
 //   reloads after it (`saves`). Floats always do that: System V has no callee-saved xmm registers.
 // - Values not live across calls prefer caller-saved registers (no push/pop in the prologue).
 // - Parameters prefer the register they arrive in; the prologue moves them home in parallel.
+// - A destination prefers the register of an operand that dies at its instruction (copies,
+//   two-address operations, loads), which saves the copy.
 // - When no register is free, the interval with the smallest weight (uses weighted 8x per loop
-//   level, divided by the interval's length) among the current one and the active ones that could give up a suitable register goes
-//   to a frame slot; frame slots are reused once their interval has ended.
+//   level, divided by the interval's length) among the current one and the active ones of its
+//   class goes to a frame slot; frame slots are reused once their interval has ended.
 
 import { callLayout } from "./callconv.ts";
 import type { LoweredFunc, Opnd } from "./ir.ts";

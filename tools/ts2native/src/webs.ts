@@ -67,17 +67,9 @@ export function splitLocalValues(fn: LoweredFunc): void {
   const blocks = blockLiveness(fn);
   const insts = fn.insts.slice();
   for (const b of blocks) {
-    // for each definition: is its vreg defined again later in the block? (backward scan)
-    const redefined = new Map<number, Set<number>>();
-    const definedAfter = new Set<number>();
-    for (let n = b.last; n >= b.first; n--) {
-      const later = new Set<number>();
-      forEachDef(insts[n]!, (v) => {
-        if (definedAfter.has(v)) later.add(v);
-      });
-      forEachDef(insts[n]!, (v) => definedAfter.add(v));
-      redefined.set(n, later);
-    }
+    // the last definition of each vreg in the block: an earlier one is redefined later
+    const lastDef = new Map<number, number>();
+    for (let n = b.first; n <= b.last; n++) forEachDef(insts[n]!, (v) => lastDef.set(v, n));
     const cur = new Map<number, number>();
     const name = (v: number): number => cur.get(v) ?? v;
     for (let n = b.first; n <= b.last; n++) {
@@ -87,7 +79,7 @@ export function splitLocalValues(fn: LoweredFunc): void {
       const fresh = new Map<number, number>();
       for (const v of defs) {
         // redefined later in the block, or dead at its end: this value cannot leave the block
-        if (redefined.get(n)!.has(v) || !b.liveOut.has(v)) {
+        if (lastDef.get(v)! > n || !b.liveOut.has(v)) {
           const w = fn.vregs.length;
           fn.vregs.push({ cls: fn.vregs[v]!.cls, weight: 0 });
           fresh.set(v, w);
