@@ -1,110 +1,11 @@
-// Loads the loader unit-test wasm (built by `make loader-unit-wasm`, mk/loader-unit.mk) and gives typed
-// access to its exports and to its linear memory (host memory and the frames behind guest RAM).
-import { execFileSync } from "node:child_process";
-import { mkdirSync, readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
-import { dirname, resolve } from "node:path";
+// The loader unit-test wasm (built by `make loader-unit-wasm`, mk/loader-unit.mk): its linear memory
+// holds host memory and the frames behind guest RAM. Loading is shared (tests/support/as-wasm.ts).
+import { loadAsWasm, type AsWasm } from "../support/as-wasm.ts";
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-const wasmPath = resolve(root, process.env["LOADER_UNIT_WASM"] ?? "build/loader-unit/loader.wasm");
+export type { Fn } from "../support/as-wasm.ts";
+export type Wasm = AsWasm;
 
-/** Exports are typed loosely (numbers and bigints as wasm gives them); each test names its own. */
-export type Fn = (...args: (number | bigint | boolean)[]) => number | bigint;
-export interface Wasm {
-  fn(name: string): Fn;
-  /** A call returning i32, as an unsigned number. */
-  u32(name: string, ...args: (number | bigint | boolean)[]): number;
-  /** A call returning i64, as an unsigned bigint. */
-  u64(name: string, ...args: (number | bigint | boolean)[]): bigint;
-  mem: DataView;
-  bytes: Uint8Array;
-}
-
-let cached: Wasm | undefined;
-
-/**
- * Parameter types ("i32"/"i64") of every exported function, read from the binary's type,
- * import, function and export sections, so that callers may pass numbers for i64 params.
- */
-function exportParams(bin: Uint8Array): Map<string, string[]> {
-  let p = 8;
-  const leb = (): number => { let r = 0, sh = 0, b: number; do { b = bin[p++]!; r += (b & 0x7f) * 2 ** sh; sh += 7; } while (b & 0x80); return r; };
-  const name = (): string => { const n = leb(); const s = new TextDecoder().decode(bin.subarray(p, p + n)); p += n; return s; };
-  const VT: Record<number, string> = { 0x7f: "i32", 0x7e: "i64", 0x7d: "f32", 0x7c: "f64" };
-  const types: string[][] = [];
-  const funcTypes: number[] = [];
-  const out = new Map<string, string[]>();
-  while (p < bin.length) {
-    const id = bin[p++]!;
-    const size = leb();
-    const end = p + size;
-    if (id === 1) {
-      for (let n = leb(); n > 0; n--) {
-        p++; // 0x60
-        const params: string[] = [];
-        for (let k = leb(); k > 0; k--) params.push(VT[bin[p++]!] ?? "?");
-        for (let k = leb(); k > 0; k--) p++;
-        types.push(params);
-      }
-    } else if (id === 2) {
-      for (let n = leb(); n > 0; n--) {
-        name(); name();
-        const kind = bin[p++]!;
-        if (kind === 0) funcTypes.push(leb());
-        else if (kind === 1) { p++; const f = leb(); leb(); if (f & 1) leb(); }
-        else if (kind === 2) { const f = leb(); leb(); if (f & 1) leb(); }
-        else { p += 2; }
-      }
-    } else if (id === 3) {
-      for (let n = leb(); n > 0; n--) funcTypes.push(leb());
-    } else if (id === 7) {
-      for (let n = leb(); n > 0; n--) {
-        const nm = name();
-        const kind = bin[p++]!;
-        const idx = leb();
-        if (kind === 0) out.set(nm, types[funcTypes[idx]!] ?? []);
-      }
-    }
-    p = end;
-  }
-  return out;
-}
-
-/** Builds (make decides whether anything changed) and instantiates the module once per worker. */
 export function loaderWasm(): Wasm {
-  if (cached) return cached;
-  if (!process.env["LOADER_UNIT_WASM"]) {
-    // Test files run in parallel workers: one build at a time (make itself skips a fresh wasm).
-    mkdirSync(resolve(root, "build"), { recursive: true });
-    execFileSync("flock", [resolve(root, "build/.loader-unit.lock"), "make", "--no-print-directory", "-s", "loader-unit-wasm"],
-      { cwd: root, stdio: "inherit" });
-  }
-  const bin = readFileSync(wasmPath);
-  const params = exportParams(new Uint8Array(bin));
-  const module = new WebAssembly.Module(bin);
-  const instance = new WebAssembly.Instance(module, {
-    env: {
-      abort: (): never => { throw new Error("wasm abort()"); },
-    },
-  });
-  const exports = instance.exports as Record<string, unknown>;
-  const memory = exports["memory"] as WebAssembly.Memory;
-  const fn = (name: string): Fn => {
-    const f = exports[name];
-    const types = params.get(name);
-    if (typeof f !== "function" || !types) throw new Error(`no export ${name}`);
-    const raw = f as Fn;
-    return (...args) => {
-      if (args.length !== types.length) throw new Error(`${name}: ${types.length} args, got ${args.length}`);
-      return raw(...args.map((a, i) => types[i] === "i64" ? BigInt.asIntN(64, BigInt(a)) : Number(a)));
-    };
-  };
-  cached = {
-    fn,
-    u32: (name, ...args) => Number(fn(name)(...args)) >>> 0,
-    u64: (name, ...args) => BigInt.asUintN(64, BigInt(fn(name)(...args))),
-    mem: new DataView(memory.buffer),
-    bytes: new Uint8Array(memory.buffer),
-  };
-  return cached;
+  return loadAsWasm({ path: process.env["LOADER_UNIT_WASM"] ?? "build/loader-unit/loader.wasm",
+    makeTarget: "loader-unit-wasm", lock: "loader-unit", skipBuildEnv: "LOADER_UNIT_WASM" });
 }
