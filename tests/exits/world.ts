@@ -6,6 +6,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { dirname, resolve } from "node:path";
+import { exportParams } from "../support/as-wasm.ts";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const wasmPath = resolve(root, process.env["EXITS_HANDLERS_WASM"] ?? "build/exits-unit/handlers.wasm");
@@ -100,7 +101,7 @@ export class World {
     const memory = this.ex["memory"] as WebAssembly.Memory;
     this.mem = mem = new DataView(memory.buffer);
     this.bytes = new Uint8Array(memory.buffer);
-    this.sigs = paramTypes(bin);
+    this.sigs = exportParams(bin);
   }
 
   call(name: string, ...args: Arg[]): number | bigint {
@@ -135,49 +136,6 @@ export class World {
     if (this.mem.getUint32(VCPU + 212, true) !== 0) this.set(F.RIP, this.mem.getBigUint64(VCPU + 200, true));
     return r;
   }
-}
-
-function paramTypes(bin: Uint8Array): Map<string, string[]> {
-  let p = 8;
-  const leb = (): number => { let r = 0, sh = 0, b: number; do { b = bin[p++]!; r += (b & 0x7f) * 2 ** sh; sh += 7; } while (b & 0x80); return r; };
-  const name = (): string => { const n = leb(); const s = new TextDecoder().decode(bin.subarray(p, p + n)); p += n; return s; };
-  const types: string[][] = [];
-  const funcs: number[] = [];
-  const out = new Map<string, string[]>();
-  while (p < bin.length) {
-    const id = bin[p++]!;
-    const size = leb();
-    const end = p + size;
-    if (id === 1) {
-      for (let n = leb(); n > 0; n--) {
-        p++;
-        const ps: string[] = [];
-        for (let k = leb(); k > 0; k--) ps.push(bin[p++] === 0x7e ? "i64" : "i32");
-        for (let k = leb(); k > 0; k--) p++;
-        types.push(ps);
-      }
-    } else if (id === 2) {
-      for (let n = leb(); n > 0; n--) {
-        name(); name();
-        const kind = bin[p++]!;
-        if (kind === 0) funcs.push(leb());
-        else if (kind === 1) { p++; const f = leb(); leb(); if (f & 1) leb(); }
-        else if (kind === 2) { const f = leb(); leb(); if (f & 1) leb(); }
-        else p += 2;
-      }
-    } else if (id === 3) {
-      for (let n = leb(); n > 0; n--) funcs.push(leb());
-    } else if (id === 7) {
-      for (let n = leb(); n > 0; n--) {
-        const nm = name();
-        const kind = bin[p++]!;
-        const idx = leb();
-        if (kind === 0) out.set(nm, types[funcs[idx]!] ?? []);
-      }
-    }
-    p = end;
-  }
-  return out;
 }
 
 /**
