@@ -9,14 +9,12 @@
 // 0xFEC00000 and the LAPIC page 0xFEE00000 unmapped in the EPT (MMIO through EPT violations).
 
 import { hw_rdtsc } from "../hw";
-import { FrameAllocator, alloc2MRun, allocContiguous } from "./mem/frames";
-import { TableFrames } from "./mem/table-frames";
-import { eptInit, eptMap, EptStatus, EPT_RWX, EPT_MT_WB } from "../ept/table";
+import { FrameAllocator, allocContiguous } from "./mem/frames";
 import { IdentityPhys } from "../ept/phys";
 import { vmxCaps } from "../vmx/vmx-cpu";
 import { print, printDec, printHex, println, putChar } from "./console/print";
 import { Vm, vmCreate, hostPhys, printVmPrefix, stopVmBegin, VmState } from "./vm";
-import { refuse, newVmcs, vcpuPrepare, vcpuCommit } from "./vm-setup";
+import { refuse, buildGuestRam, newVmcs, vcpuPrepare, vcpuCommit } from "./vm-setup";
 import { writeBootState } from "./guest-boot-state";
 import { platformSetup } from "./devices/platform";
 import { BusStatus } from "./bus/bus";
@@ -38,27 +36,6 @@ const ACPI_SIZE: u64 = 0x20000;
 /** Static scratch: the RAM range and the reserved entries handed to e820Build. */
 const RAM_RANGE: usize = memory.data(16, 8);
 const RESERVED: usize = memory.data(2 * 24, 8);
-const TABLE_FRAMES: usize = memory.data(16, 8);
-
-/** RAM (2 MiB host pages, zeroed) mapped at guest-physical 0 through a new EPT. */
-function buildRam(vm: Vm, a: FrameAllocator, bytes: u64): bool {
-  const ram = alloc2MRun(a, bytes >> 21, LIMIT_4G);
-  if (ram == 0) { refuse(vm, "no host memory for guest RAM (mem= too large for this machine)"); return false; }
-  memory.fill(<usize>ram, 0, <usize>bytes);
-  vm.ramHpa = ram;
-  vm.ramStart = 0;
-  vm.ramEnd = bytes;
-  const tf = changetype<TableFrames>(TABLE_FRAMES);
-  tf.allocator = changetype<usize>(a);
-  tf.limit = LIMIT_4G;
-  const ept = vm.ept();
-  if (eptInit<IdentityPhys, TableFrames>(ept, hostPhys(), tf, vmxCaps(0).eptVpidCap) != EptStatus.OK ||
-      eptMap<IdentityPhys, TableFrames>(ept, hostPhys(), tf, 0, ram, bytes, EPT_RWX, EPT_MT_WB) != EptStatus.OK) {
-    refuse(vm, "no host memory for EPT tables");
-    return false;
-  }
-  return true;
-}
 
 @inline function reserve(i: u32, addr: u64, size: u64): void {
   const e = changetype<E820Entry>(RESERVED + <usize>i * 24);
@@ -84,7 +61,7 @@ export function createLinuxVm(d: VmDecl, a: FrameAllocator): u32 {
   const vm = vmCreate(vmDeclName(d));
   if (vm == null) { println("VMs: no VM slot left; a declared Linux VM is not started"); return 0; }
   const bytes = <u64>d.memMiB * MIB;
-  if (!buildRam(vm, a, bytes)) return 0;
+  if (!buildGuestRam(vm, a, bytes, "no host memory for guest RAM (mem= too large for this machine)")) return 0;
 
   const block = allocContiguous(a, PC_BLOCK_BYTES >> 12, 1, LIMIT_4G);
   if (block == 0) { refuse(vm, "no host memory for the platform devices"); return 0; }

@@ -134,12 +134,14 @@ function runVcpu(vcpu: VCpu, savesTimer: bool, rate: u32, alone: bool): void {
     }
     const action = callExitHandler(slot, vcpu);
     if (action == ExitAction.Resume && vm.state == VmState.RUNNING && vcpu.state == VCpuState.RUNNABLE) {
-      if (savesTimer && pc == 0 || hw_rdtsc() < deadline) continue;
+      // An endless slice (the timer counts across exits, or a lone PC vCPU) needs no TSC read.
+      if (deadline == u64.MAX_VALUE || hw_rdtsc() < deadline) continue;
       return;
     }
     // A PC VM's preemption timer also fires for device events inside the slice (pc-run.ts).
     if (pc != 0 && action == ExitAction.Yield && basic == ExitReason.PREEMPTION_TIMER &&
-        vm.state == VmState.RUNNING && vcpu.state == VCpuState.RUNNABLE && hw_rdtsc() < deadline) continue;
+        vm.state == VmState.RUNNING && vcpu.state == VCpuState.RUNNABLE &&
+        (deadline == u64.MAX_VALUE || hw_rdtsc() < deadline)) continue;
     if (action == ExitAction.Stop && vm.state != VmState.STOPPED) {
       stopVmBegin(vm);
       print("handler for exit reason ");

@@ -98,24 +98,34 @@ export function refuse(vm: Vm, what: string): void {
   vm.state = VmState.STOPPED;
 }
 
-/** RAM + EPT + image. Returns false (VM refused, message printed) on any failure. */
-function buildMemory(vm: Vm, a: FrameAllocator, e: ImageEntry): bool {
-  const ram = alloc2MRun(a, GUEST_RAM_SIZE >> 21, LIMIT_4G);
-  if (ram == 0) { refuse(vm, "no host memory for guest RAM"); return false; }
-  memory.fill(<usize>ram, 0, <usize>GUEST_RAM_SIZE);
+/**
+ * Guest RAM: `bytes` (a multiple of 2 MiB) of zeroed 2 MiB host pages below 4 GiB, mapped WB at
+ * guest-physical 0 through a new EPT. On failure the VM is refused with `noRam` (or the EPT
+ * message) and false is returned. Shared by the test-guest VMs and the Linux VMs (linux-vm.ts).
+ */
+export function buildGuestRam(vm: Vm, a: FrameAllocator, bytes: u64, noRam: string): bool {
+  const ram = alloc2MRun(a, bytes >> 21, LIMIT_4G);
+  if (ram == 0) { refuse(vm, noRam); return false; }
+  memory.fill(<usize>ram, 0, <usize>bytes);
   vm.ramHpa = ram;
   vm.ramStart = 0;
-  vm.ramEnd = GUEST_RAM_SIZE;
+  vm.ramEnd = bytes;
   const tf = changetype<TableFrames>(TABLE_FRAMES);
   tf.allocator = changetype<usize>(a);
   tf.limit = LIMIT_4G;
   const ept = vm.ept();
   const phys = hostPhys();
   if (eptInit<IdentityPhys, TableFrames>(ept, phys, tf, vmxCaps(0).eptVpidCap) != EptStatus.OK ||
-      eptMap<IdentityPhys, TableFrames>(ept, phys, tf, 0, ram, GUEST_RAM_SIZE, EPT_RWX, EPT_MT_WB) != EptStatus.OK) {
+      eptMap<IdentityPhys, TableFrames>(ept, phys, tf, 0, ram, bytes, EPT_RWX, EPT_MT_WB) != EptStatus.OK) {
     refuse(vm, "no host memory for EPT tables");
     return false;
   }
+  return true;
+}
+
+/** RAM + EPT + image. Returns false (VM refused, message printed) on any failure. */
+function buildMemory(vm: Vm, a: FrameAllocator, e: ImageEntry): bool {
+  if (!buildGuestRam(vm, a, GUEST_RAM_SIZE, "no host memory for guest RAM")) return false;
   const size = e.size;
   const st = checkGuestImage(<usize>e.data, size, GUEST_RAM_SIZE);
   if (st != ImageStatus.OK) {

@@ -69,18 +69,7 @@ stop() {
 trap stop EXIT
 trap 'exit 130' INT TERM
 
-# only complete lines count: a line still being printed must not match early
-matched() { [ -n "$until" ] && [ -f "$serial" ] && head -n "$(wc -l < "$serial")" "$serial" | tr -d '\r' | grep -aE -- "$until" > /dev/null; }
-# --follow: copy what arrived since the last look (the poll loop is the only reader, so nothing
-# has to be stopped afterwards and nothing is lost when the run ends between two looks)
-shown=0
-show_new() {
-  [ "$follow" = 1 ] && [ -f "$serial" ] || return 0
-  local size; size=$(stat -c %s "$serial")
-  if [ "$size" -gt "$shown" ]; then
-    tail -c +$((shown + 1)) "$serial" | head -c $((size - shown)); shown=$size
-  fi
-}
+. "$(dirname "${BASH_SOURCE[0]}")/serial-watch.sh"   # matched, show_new
 status= stopped_on_match=
 while kill -0 "$pid" 2>/dev/null; do
   show_new

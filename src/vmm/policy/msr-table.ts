@@ -10,7 +10,7 @@
 
 /** How an MSR is served. */
 export const enum MsrKind {
-  /** Not implemented: #GP(0) on RDMSR and WRMSR. */
+  /** Not offered to guests (an unknown or withheld MSR): #GP(0) on RDMSR and WRMSR. */
   GP = 0,
   /** No exits: the real MSR holds the guest's value while it runs (SYSCALL MSRs, KERNEL_GS_BASE,
    *  TSC_AUX). The host never uses them; a vCPU switch on one CPU saves and restores them. */

@@ -104,11 +104,20 @@ export function emitMemCopy(ctx: FnCtx, i: Inst & { k: "memcopy" }): void {
   memBytes(ctx);
   checkRange(ctx, "rdi");
   checkRange(ctx, "rsi");
-  const fwd = ctx.local();
-  const done = ctx.local();
   ctx.ins("mov rcx, rdx");
   ctx.ins("add rdi, r15");
   ctx.ins("add rsi, r15");
+  emitOverlappingCopy(ctx);
+}
+
+/**
+ * Copies rcx bytes from [rsi] to [rdi] (host addresses, bounds already checked) with memmove
+ * semantics: forward unless the destination overlaps the source from above, then backward.
+ * Shared by memory.copy and table.copy. Clobbers rax, rcx, rsi, rdi.
+ */
+export function emitOverlappingCopy(ctx: FnCtx): void {
+  const fwd = ctx.local();
+  const done = ctx.local();
   ctx.ins("cmp rdi, rsi");
   ctx.ins(`jbe ${fwd}`);
   ctx.ins("lea rax, [rsi+rcx]");

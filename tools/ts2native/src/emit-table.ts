@@ -6,6 +6,7 @@
 import type { FnCtx } from "./emit-ctx.ts";
 import type { SymbolNames } from "./emit-func.ts";
 import type { Inst } from "./ir.ts";
+import { emitOverlappingCopy } from "./emit-mem.ts";
 import { loadI32s } from "./parmove.ts";
 
 /** Traps with code 10 unless r64 + rdx <= the qword at `limit`. */
@@ -39,8 +40,6 @@ export function emitTableCopy(ctx: FnCtx, i: Inst & { k: "tablecopy" }, sym: Sym
   loadI32s(ctx, [[i.d, "rdi"], [i.s, "rsi"], [i.n, "rdx"]]);
   check(ctx, "rdi", `[rel ${sym.tableSize(i.dst)}]`);
   check(ctx, "rsi", `[rel ${sym.tableSize(i.src)}]`);
-  const fwd = ctx.local();
-  const done = ctx.local();
   ctx.ins("mov rcx, rdx");
   ctx.ins("shl rcx, 4");
   ctx.ins("shl rdi, 4");
@@ -49,18 +48,5 @@ export function emitTableCopy(ctx: FnCtx, i: Inst & { k: "tablecopy" }, sym: Sym
   ctx.ins("add rdi, rax");
   ctx.ins(`lea rax, [rel ${sym.table(i.src)}]`);
   ctx.ins("add rsi, rax");
-  ctx.ins("cmp rdi, rsi");
-  ctx.ins(`jbe ${fwd}`);
-  ctx.ins("lea rax, [rsi+rcx]");
-  ctx.ins("cmp rdi, rax");
-  ctx.ins(`jae ${fwd}`);
-  ctx.ins("lea rsi, [rsi+rcx-1]");
-  ctx.ins("lea rdi, [rdi+rcx-1]");
-  ctx.ins("std");
-  ctx.ins("rep movsb");
-  ctx.ins("cld");
-  ctx.ins(`jmp ${done}`);
-  ctx.label(fwd);
-  ctx.ins("rep movsb");
-  ctx.label(done);
+  emitOverlappingCopy(ctx);
 }
