@@ -37,14 +37,15 @@ $(CORE_BUILDINFO): FORCE-core-buildinfo | deps
 	if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; echo "core: build id $$id"; fi
 
 # The check after asc: no allocator, no memory.grow, no floats (tools/ts2native takes the integer
-# subset first; DESIGN.md §2), and the only export is vmm_main.
+# subset first; DESIGN.md §2), and the only exports are vmm_main and vmm_exit (hw_vmrun's call into
+# the core after every VM exit, docs/native-abi.md).
 $(BUILD)/vmm.wasm: $(CORE_SRC) $(CORE_BUILDINFO) mk/core.mk | deps
 	@mkdir -p $(BUILD)
 	$(NODE_BIN)/asc src/vmm/main.ts $(CORE_ASC_FLAGS) --noExportMemory -o $@ -t $(BUILD)/vmm.wat
 	@if grep -nE '~lib/rt/|memory\.grow|\b(f32|f64)\b' $(BUILD)/vmm.wat; then \
 	  echo "core: build/vmm.wasm uses the allocator, memory.grow or floats (see above)"; rm -f $@; exit 1; fi
-	@exports=$$(grep -oE '^ \(export "[^"]*"' $(BUILD)/vmm.wat | sed 's/.*"\(.*\)"/\1/' | tr '\n' ' '); \
-	if [ "$$exports" != "vmm_main " ]; then echo "core: unexpected exports: $$exports"; rm -f $@; exit 1; fi
+	@exports=$$(grep -oE '^ \(export "[^"]*"' $(BUILD)/vmm.wat | sed 's/.*"\(.*\)"/\1/' | LC_ALL=C sort | tr '\n' ' '); \
+	if [ "$$exports" != "vmm_exit vmm_main " ]; then echo "core: unexpected exports: $$exports"; rm -f $@; exit 1; fi
 
 $(BUILD)/vmm-test.wasm: $(CORE_SRC) $(CORE_BUILDINFO) mk/core.mk | deps
 	@mkdir -p $(BUILD)

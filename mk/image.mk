@@ -27,7 +27,9 @@ IMAGE_DISK  := $(BUILD)/hypervisor.disk
 BOOT_SRCS   := $(wildcard boot/*.asm)
 BOOT_INCS   := $(wildcard boot/*.inc)
 BOOT_OBJS   := $(patsubst boot/%.asm,$(BUILD)/boot/%.o,$(BOOT_SRCS))
-TS2NATIVE_SRCS := $(shell find tools/ts2native -path tools/ts2native/node_modules -prune -o \
+# TS2NATIVE_DIR: the back end that compiles the core (another checkout's, to compare back ends).
+TS2NATIVE_DIR ?= tools/ts2native
+TS2NATIVE_SRCS := $(shell find $(TS2NATIVE_DIR) -path $(TS2NATIVE_DIR)/node_modules -prune -o \
                     -type f \( -name '*.ts' -o -name '*.js' \) -print 2>/dev/null)
 RUN_TIMEOUT ?= 600
 
@@ -67,7 +69,7 @@ $(BUILD)/boot/%.o: boot/%.asm $(BOOT_INCS) mk/image.mk
 	nasm -f elf64 -I boot/ -o $@ $<
 
 $(BUILD)/vmm.asm: $(BUILD)/vmm.wasm $(TS2NATIVE_SRCS)
-	node tools/ts2native/bin/ts2native.js compile $< -o $@
+	node $(TS2NATIVE_DIR)/bin/ts2native.js compile $< -o $@
 
 $(BUILD)/vmm.o: $(BUILD)/vmm.asm
 	nasm -f elf64 -o $@ $<

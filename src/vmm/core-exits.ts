@@ -10,7 +10,8 @@ import { vmread32, vmreadNat, vmwrite32 } from "../vmx/vmcs-access";
 import { Vmcs32Guest, Vmcs32Ro, Vmcs32Ctl, VmcsNatGuest, VmcsNatCtl } from "../vmx/vmcs/fields";
 import { ExitReason } from "../vmx/exit-reasons";
 import { VCpuState } from "../sched/state";
-import { exitsCpuidInit, vcpuCpuid } from "./exits/cpuid-view";
+import { exitsCpuidInit, vcpuCpuidEntry, vcpuCpuidFromEntry, vcpuCpuidMiss } from "./exits/cpuid-view";
+import { cpuidCacheHit } from "./exits/cpuid-cache";
 import { ExitAction } from "./exits/action";
 import { exitsVcpuReady, extEvents } from "./exits/vcpu-ext";
 import { eventsPending } from "./events/pending";
@@ -53,20 +54,28 @@ export function coreExitsInit(): void {
 }
 
 /**
- * CPUID (reason 10): the policy's answer (the view the exit handlers share, exits/cpuid-view.ts);
- * the upper halves of rax..rdx are cleared (SDM Vol 2A CPUID: "the high-order 32 bits are
- * cleared"). Every CPUID is answered here, by the compiled core: an answer cache in boot/vmx.asm was
- * removed because it measured assembly instead of the core and duplicated the policy's rules.
+ * CPUID (reason 10): the policy's answer (the view the exit handlers share, exits/cpuid-view.ts,
+ * with its per-vCPU answer cache). Every CPUID is answered here, by the compiled core: an answer
+ * cache in boot/vmx.asm was removed because it measured assembly instead of the core and
+ * duplicated the policy's rules.
  */
-function onCpuid(vcpu: VCpu): ExitAction {
+export function onCpuid(vcpu: VCpu): ExitAction {
   const leaf = <u32>vcpu.rax;
   const subleaf = <u32>vcpu.rcx;
-  const xcr0 = vcpu.xcr0 == 0 ? 1 : vcpu.xcr0; // x87 is always enabled (XCR0 bit 0, Vol 1 §13.3)
-  const out = vcpuCpuid(vcpu, hw_cpu_index(), leaf, subleaf, guestCr4View(), xcr0);
-  vcpu.rax = out.eax;
-  vcpu.rbx = out.ebx;
-  vcpu.rcx = out.ecx;
-  vcpu.rdx = out.edx;
+  // Two call sites of onCpuidMiss on purpose: binaryen inlines a function with one caller, and
+  // inlined here its registers and stack frame would be paid on every hit.
+  const ext = vcpu.ext;
+  if (ext == 0) return onCpuidMiss(vcpu, leaf, subleaf);
+  const e = vcpuCpuidEntry(ext, leaf, subleaf);
+  if (!cpuidCacheHit(e, leaf, subleaf)) return onCpuidMiss(vcpu, leaf, subleaf);
+  vcpuCpuidFromEntry(vcpu, e);
+  vcpu.advanceRip();
+  return ExitAction.Resume;
+}
+
+/** CPUID answered by the policy (the hit path above stays a leaf function without it). */
+function onCpuidMiss(vcpu: VCpu, leaf: u32, subleaf: u32): ExitAction {
+  vcpuCpuidMiss(vcpu, leaf, subleaf, guestCr4View);
   vcpu.advanceRip();
   return ExitAction.Resume;
 }

@@ -12,12 +12,18 @@
 //                                                  are put in their initial state, §13.8.1);
 //                                                  XCR0 := the guest's
 // Without XSAVE: FXSAVE/FXRSTOR of x87 and SSE.
-// Area: one 4 KiB frame per vCPU (XSAVE needs 64-byte alignment and CPUID.(0DH,0):ECX bytes).
+// Area: one 4 KiB frame per vCPU (XSAVE needs 64-byte alignment). It holds the standard-format
+// image of the components in XCR0 = all (Vol 1 §13.4.1), not CPUID.(0DH,0):ECX bytes: that counts
+// every component the CPU supports, e.g. AMX tile data (8 KiB), which guests are never offered
+// (policy/cpuid.ts XCR0_GUEST_MASK) and XSAVE with that XCR0 never writes. Judged by ECX, a CPU
+// with AMX would fall back to FXSAVE while its guests are still offered AVX and AVX-512 (CPUID and
+// XSETBV follow the policy), and one VM's YMM/ZMM registers would reach the next.
 
 import { hw_read_cr4, hw_write_cr4, hw_xsave, hw_xrstor, hw_fxsave, hw_fxrstor, hw_xsetbv, hw_cpu_index } from "../hw";
 import { cpuid } from "../x86/cpuid";
 import { VCpu } from "../vmx/vcpu";
-import { vcpuXcr0Supported } from "./exits/cpuid-view";
+import { exitsHostCpuid, vcpuXcr0Supported } from "./exits/cpuid-view";
+import { xsaveStandardSize } from "./policy/cpuid";
 
 const CPUID1_ECX_XSAVE: u32 = 1 << 26;
 const CR4_OSXSAVE: u64 = 1 << 18;
@@ -41,10 +47,10 @@ export function fpuInit(): FpuStatus {
   memory.fill(OWNER, 0, <usize>(MAX_FPU_CPUS * 4));
   useXsave = (cpuid(1, 0).ecx & CPUID1_ECX_XSAVE) != 0;
   if (!useXsave) return FpuStatus.OK;
-  // CPUID.(EAX=0DH,ECX=0):ECX = the area size for every component the CPU supports (Vol 2A).
-  if (cpuid(0xD, 0).ecx > FPU_AREA_SIZE) { useXsave = false; return FpuStatus.AREA_TOO_LARGE; }
+  const all = vcpuXcr0Supported() | 1;
+  if (xsaveStandardSize(exitsHostCpuid(), all) > FPU_AREA_SIZE) { useXsave = false; return FpuStatus.AREA_TOO_LARGE; }
   hw_write_cr4(hw_read_cr4() | CR4_OSXSAVE);
-  xcr0All = vcpuXcr0Supported() | 1;
+  xcr0All = all;
   return FpuStatus.OK;
 }
 

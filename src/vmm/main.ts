@@ -22,6 +22,7 @@ import { hostTscCalibrate, hostRtcRead, hostYear, hostMonth, hostDay, hostHour, 
 import { MB2_BOOT_MAGIC } from "./boot/bootinfo";
 import { printDec } from "./console/print";
 import { runAll } from "./run";
+import { vmmExit, exitFastCheckTable } from "./exit-fast";
 import { fpuInit, FpuStatus } from "./fpu";
 import { guestMsrsInit } from "./guest-msrs";
 import { guestDrInit } from "./guest-dr";
@@ -49,6 +50,12 @@ function stop(): void {
   hw_halt();
   unreachable();
 }
+
+/**
+ * The exit path's call into the core (boot/vmx.asm hw_vmrun, after every VM exit; docs/native-abi.md):
+ * 0 = re-enter the guest now, 1 = return to the run loop. src/vmm/exit-fast.ts.
+ */
+export { vmmExit as vmm_exit };
 
 export function vmm_main(bootMagic: u32, bootInfo: u32): void {
   uartInit();
@@ -82,6 +89,7 @@ export function vmm_main(bootMagic: u32, bootInfo: u32): void {
   guestDrInit();
   registerCoreExits(exitTable());
   registerExitHandlers(exitTable());
+  exitFastCheckTable();
   reportTime();
   // VMs declared by boot modules (docs/vm-config.md); without any module, the embedded test guests.
   let runnable: u32 = 0;

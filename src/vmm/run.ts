@@ -98,6 +98,9 @@ function runVcpu(vcpu: VCpu, savesTimer: bool, rate: u32, alone: bool): void {
   // The vCPU's event state (src/vmm/exits/vcpu-ext.ts), located once per slice rather than per exit.
   const evReady = exitsVcpuReady(vcpu);
   const ev = extEvents(vcpu);
+  // Exits this slice's hw_vmrun may handle itself without returning (src/vmm/exit-fast.ts): only
+  // when the loop below has nothing to do before an entry but re-enter.
+  vcpu.fastOk = pc == 0 && deadline == u64.MAX_VALUE ? 1 : 0;
   while (true) {
     if (pc != 0 && !pcBeforeEntry(vcpu, vm, pc, ev, sliceEnd, rate)) return;
     // Pending events (exceptions a handler raised, re-injection after an interrupted delivery)
@@ -113,26 +116,32 @@ function runVcpu(vcpu: VCpu, savesTimer: bool, rate: u32, alone: bool): void {
     // An EPT entry that was present changed (a handler remapped or protected guest memory): the
     // CPU may cache the old translation for this EPTP until INVEPT (SDM Vol 3C §28.4.3.4).
     if ((vm.eptFlags & EPT_FLAG_INVEPT_NEEDED) != 0) inveptVm(vm);
+    vcpu.fastAction = 0;
     const status = hw_vmrun(vcpu.regs(), vcpu.launched);
     if (status != 0) { stopOnVmFail(vcpu, status); return; }
     vcpu.launched = 1;
     const reason = vcpu.exitReason; // stored by hw_vmrun
-    vcpu.exitCount++;
-    if (isEntryFailure(reason)) { vmCountExit(vm, basicExitReason(reason)); stopOnEntryFailure(vcpu); return; }
     const basic = basicExitReason(reason);
-    vmCountExit(vm, basic);
-    const slot = table.slotOf(basic);
-    if (slot == 0) {
-      stopVmBegin(vm);
-      print("no handler for exit reason ");
-      printDec(basic);
-      print(" (");
-      print(exitReasonName(basic));
-      print(")");
-      stopVmEnd(vcpu);
-      return;
+    let action: ExitAction;
+    if (vcpu.fastAction != 0) {
+      // Handled (and counted) by vmm_exit inside hw_vmrun, which left the rest to this loop.
+      action = <ExitAction>(vcpu.fastAction - 1);
+    } else {
+      if (isEntryFailure(reason)) { vmCountExit(vm, basicExitReason(reason)); stopOnEntryFailure(vcpu); return; }
+      vmCountExit(vm, basic);
+      const slot = table.slotOf(basic);
+      if (slot == 0) {
+        stopVmBegin(vm);
+        print("no handler for exit reason ");
+        printDec(basic);
+        print(" (");
+        print(exitReasonName(basic));
+        print(")");
+        stopVmEnd(vcpu);
+        return;
+      }
+      action = callExitHandler(slot, vcpu);
     }
-    const action = callExitHandler(slot, vcpu);
     if (action == ExitAction.Resume && vm.state == VmState.RUNNING && vcpu.state == VCpuState.RUNNABLE) {
       // An endless slice (the timer counts across exits, or a lone PC vCPU) needs no TSC read.
       if (deadline == u64.MAX_VALUE || hw_rdtsc() < deadline) continue;

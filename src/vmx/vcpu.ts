@@ -10,9 +10,10 @@
 //   +------+------+------+------+------+--- … ---+-----+-------+-------+---------+
 //   q 0      1      2      3      4      5 … 15     16     17      18
 //   byte 160 vmcsPa (u64)   168 state (u32)   172 launched (u32)   176 vpid (u32)
-//   byte 180 exitReason (u32, full EXIT_REASON of the last exit)   184 exitCount (u64)
+//   byte 180 exitReason (u32, full EXIT_REASON of the last exit)   184 reserved (u64)
 //   byte 192 sliceTicks (u64)   200 ripCache (u64)   208 exitInsnLen (u32)   212 ripDirty (u32)
-//   byte 216 fpuArea (usize: 4 KiB XSAVE/FXSAVE area, src/vmm/fpu.ts)   220 … 255 reserved
+//   byte 216 fpuArea (usize: 4 KiB XSAVE/FXSAVE area, src/vmm/fpu.ts)   220 ext (usize)
+//   byte 224 fastAction (u32)   228 fastOk (u32)   232 … 255 reserved
 //
 // Slot 4 (rsp) is unused: the guest's RSP lives in the VMCS (GUEST_RSP), so gpr(4)/setGpr(4)
 // go there. hostRsp is owned by hw_vmrun: the HOST_RSP value last written into this vCPU's VMCS,
@@ -21,6 +22,11 @@
 // at every exit, and VMWRITEs GUEST_RIP from 200 before an entry when ripDirty (212) is set: RIP
 // is read and changed through rip()/setRip()/advanceRip() only, never by a direct VMWRITE, so
 // skipping an instruction costs no VMX instruction in the core. Offsets: boot/defs.inc VCPU_*.
+//
+// hw_vmrun does not return at every exit: it calls the core's `vmm_exit` (src/vmm/exit-fast.ts)
+// from the exit path and re-enters at once when that says so. fastOk (set by the run loop per
+// slice) allows that; fastAction tells the run loop that vmm_exit already handled the exit it
+// returns with (ExitAction + 1; 0: not handled, the run loop dispatches it).
 
 import { VmcsNatGuest } from "./vmcs/fields";
 import { vmreadNat, vmwriteNat } from "./vmcs-access";
@@ -70,8 +76,8 @@ export const enum Gpr { RAX = 0, RCX = 1, RDX = 2, RBX = 3, RSP = 4, RBP = 5, RS
   vpid: u32;
   /** EXIT_REASON of the last VM exit: stored by hw_vmrun at every exit (boot/defs.inc VCPU_EXIT_REASON). */
   exitReason: u32;
-  /** Number of VM exits of this vCPU. */
-  exitCount: u64;
+  /** Unused (the exit counts live in the Vm, src/vmm/vm.ts vmCountExit). */
+  reserved184: u64;
   /** Length of this vCPU's time slice in TSC ticks (src/sched/policy.ts). */
   sliceTicks: u64;
   /** GUEST_RIP as of the last exit, plus the core's changes (written back by hw_vmrun). */
@@ -82,6 +88,12 @@ export const enum Gpr { RAX = 0, RCX = 1, RDX = 2, RBX = 3, RSP = 4, RBP = 5, RS
   ripDirty: u32;
   /** Where this vCPU's x87/SSE/AVX state lives while another vCPU runs (src/vmm/fpu.ts). */
   fpuArea: usize;
+  /** This vCPU's emulation block (src/vmm/exits/vcpu-ext.ts); 0 until exitsVcpuReady made it. */
+  ext: usize;
+  /** Set by vmm_exit when it handled the exit hw_vmrun returns with: ExitAction + 1; else 0. */
+  fastAction: u32;
+  /** Non-zero: vmm_exit may handle exits and re-enter without returning (run.ts, per slice). */
+  fastOk: u32;
 
   /** Register block address: what hw_vmrun takes. */
   @inline regs(): usize { return changetype<usize>(this); }

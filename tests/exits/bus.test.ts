@@ -25,6 +25,22 @@ describe("bus registry", () => {
     expect(e.i32("busLookup", A.BUS, 0x400)).toBe(-1);
     expect(e.i32("busLookup", A.BUS, 0x3f7)).toBe(2);
   });
+  it("an index (port bus) answers exactly as the scan, for ranges added before and after it", () => {
+    const probes = [0, 0x5f, 0x60, 0x61, 0xe8, 0xe9, 0xea, 0x3ef, 0x3f0, 0x3f7, 0x3f8, 0x3ff, 0x400, 0xfffe, 0xffff, 0x10000, 2 ** 40];
+    const build = (indexed: boolean): number[] => {
+      e.u32("busSetup", A.BUS, A.RANGES, 4, 0x10000);
+      expect(e.u32("busAdd", A.BUS, 0xe9, 1, DEBUGCON, 0)).toBe(OK);
+      expect(e.u32("busAdd", A.BUS, 0x3f8, 8, 7, 0)).toBe(OK);
+      if (indexed) e.call("busIndex", A.BUS, A.INDEX);
+      expect(e.u32("busAdd", A.BUS, 0x3f0, 8, 7, 0)).toBe(OK);
+      expect(e.u32("busAdd", A.BUS, 0x3f4, 8, 7, 0)).toBe(OVERLAP); // refused: leaves the index alone
+      expect(e.u32("busAdd", A.BUS, 0xfffe, 2, 7, 0)).toBe(OK);
+      return probes.map((p) => e.i32("busLookup", A.BUS, p));
+    };
+    const scanned = build(false);
+    expect(scanned).toEqual([-1, -1, -1, -1, -1, 0, -1, -1, 2, 2, 1, 1, -1, 3, 3, -1, -1]);
+    expect(build(true)).toEqual(scanned);
+  });
   it("unassigned reads are all-ones of the access width", () => {
     expect([1, 2, 4, 8].map((s) => e.u64("ones", s))).toEqual([0xffn, 0xffffn, 0xffffffffn, 0xffffffffffffffffn]);
   });

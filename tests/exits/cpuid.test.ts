@@ -137,6 +137,54 @@ describe("XSAVE leaf 0DH", () => {
     expect(q(0xd, 1, 0n, 7n)[0]).toBe(7);
     expect(q(0xd, 1, 0n, 7n)[1]).toBe(832);
   });
+  it("subleaf 1 EBX is the compacted size for the guest's XCR0 (Vol 1 §13.4.3), not the host's EBX", () => {
+    // The reference Linux guest on Bochs' corei7_skylake_x: XCR0 = x87|SSE|AVX|AVX-512 (E7H).
+    // Standard format: Hi16_ZMM ends at 1664 + 1024 = 2688. Compacted: 576 + 256 + 64 + 512 + 1024.
+    // Bochs' own 0DH.1 EBX is the standard size (2688): it must not reach the guest.
+    put(0xD, 1, 0xf, 2688, 0, 0);
+    expect(q(0xd, 0, 0n, 0xe7n)[1]).toBe(2688);
+    expect(q(0xd, 1, 0n, 0xe7n)[1]).toBe(2432);
+    expect(q(0xd, 1, 0n, 0x2e7n)[1]).toBe(2440); // + PKRU (8)
+    expect(q(0xd, 1, 0n, 7n)[1]).toBe(832);
+    // Before the guest's first XSETBV (XCR0 = 1, or 0 as the vCPU block holds it): legacy + header.
+    expect(q(0xd, 1, 0n, 1n)[1]).toBe(576);
+    expect(q(0xd, 1, 0n, 0n)[1]).toBe(576);
+    expect(q(0xd, 0, 0n, 0n)[1]).toBe(576);
+    // Bits the guest may not enable do not count, whatever XCR0 value is passed.
+    expect(q(0xd, 1, 0n, 0x3ffn)[1]).toBe(2440);
+  });
+  it("subleaf 1: XSAVEC and XGETBV1 kept, XSAVES/XFD and the IA32_XSS bits (ECX, EDX) hidden", () => {
+    put(0xD, 1, 0x1f, 0, 0x1900, 0x1);
+    const [eax, , ecx, edx] = q(0xd, 1, 0n, 7n);
+    expect(eax).toBe(7);
+    expect(ecx).toBe(0);
+    expect(edx).toBe(0);
+  });
+  it("compacted size aligns a component to 64 bytes when 0DH.i ECX[1] is set; standard size does not", () => {
+    put(0xD, 5, 8, 1088, 0, 0); // an odd size before an aligned component
+    put(0xD, 6, 512, 1152, 2, 0);
+    // 576 + 256 (AVX) = 832, + 8 = 840, aligned to 896, + 512 = 1408.
+    expect(q(0xd, 1, 0n, 0x67n)[1]).toBe(1408);
+    put(0xD, 6, 512, 1152, 0, 0);
+    expect(q(0xd, 1, 0n, 0x67n)[1]).toBe(840 + 512);
+    expect(q(0xd, 0, 0n, 0x67n)[1]).toBe(1664);
+  });
+  it("a host with AMX: tile state is not offered and not counted (the size src/vmm/fpu.ts sizes its area by)", () => {
+    put(0xD, 0, 0x602ff, 0xa88, 11008, 0); // + XTILECFG(17), XTILEDATA(18): host ECX 11008 > 4 KiB
+    put(0xD, 17, 64, 2752, 0, 0);
+    put(0xD, 18, 8192, 2816, 2, 0);
+    expect(e.u64("xcr0Supported", A.SNAP)).toBe(0x2e7n);
+    expect(q(0xd, 0, 0n, 0x602e7n)).toEqual([0x2e7, 2696, 2696, 0]);
+    expect(q(0xd, 1, 0n, 0x602e7n)[1]).toBe(2440);
+    expect(q(0xd, 18)).toEqual([0, 0, 0, 0]);
+  });
+  it("subleaves 2..9 pass offset, size and ECX[1:0] of offered components only", () => {
+    put(0xD, 6, 512, 1152, 0x6, 0x5);
+    expect(q(0xd, 6)).toEqual([512, 1152, 2, 0]);
+    expect(q(0xd, 9)).toEqual([8, 2688, 0, 0]);
+    expect(q(0xd, 4)).toEqual([0, 0, 0, 0]); // MPX BNDCSR: not offered
+    expect(q(0xd, 8)).toEqual([0, 0, 0, 0]);
+  });
   it("no XSAVE in leaf 1: leaf 0DH is empty", () => {
     put(1, 0, 0x50654, 0, 0, 0);
     expect(e.u64("xcr0Supported", A.SNAP)).toBe(0n);

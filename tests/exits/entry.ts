@@ -61,7 +61,7 @@ export function msrBitmap(page: usize): void { msrBitmapBuild(page); }
 export function msrBitmapHit(page: usize, msr: u32, write: bool): bool { return msrBitmapExits(page, msr, write); }
 
 // ---------------------------------------------------------------- buses and devices
-import { Bus, busInit, busRegister, busFind, allOnes } from "../../src/vmm/bus/bus";
+import { Bus, busInit, busAttachIndex, busRegister, busFind, allOnes } from "../../src/vmm/bus/bus";
 import { ioBitmapBuild, ioBitmapExits } from "../../src/vmm/bus/io-bitmap";
 import { TestDev, testdevRead, testdevWrite, testdevReset } from "../../src/vmm/devices/testdev";
 
@@ -70,6 +70,7 @@ export function busAdd(bus: usize, base: u64, len: u64, dev: u32, ctx: u32): u32
   return busRegister(changetype<Bus>(bus), base, len, dev, ctx);
 }
 export function busLookup(bus: usize, addr: u64): i32 { return busFind(changetype<Bus>(bus), addr); }
+export function busIndex(bus: usize, table: usize): void { busAttachIndex(changetype<Bus>(bus), table); }
 export function ones(size: u32): u64 { return allOnes(size); }
 export function ioBitmap(bus: usize, passKind: u32, a: usize, b: usize): void { ioBitmapBuild(changetype<Bus>(bus), passKind, a, b); }
 export function ioBitmapHit(a: usize, b: usize, port: u32, size: u32): bool { return ioBitmapExits(a, b, port, size); }

@@ -12,4 +12,4 @@ export function exits(): Exits {
 /** Scratch addresses well above asc's static data (the module has 4 MiB of memory). */
 export const A = { SNAP: 0x100000, CFG: 0x101000, OUT: 0x101100, STATE: 0x102000, PAGE: 0x103000,
   PAGE_B: 0x104000, BUS: 0x105000, RANGES: 0x105100, DEV: 0x106000, EV: 0x106100, DEC: 0x106200,
-  CRUP: 0x106300, INSN: 0x106400 } as const;
+  CRUP: 0x106300, INSN: 0x106400, INDEX: 0x110000 } as const;

@@ -22,8 +22,7 @@ skip=${PROFILE_SKIP:-400}
 declare -A steps=([cpuid]=4000 [io]=4000 [mmio]=12000)
 kinds=("$@")
 [ ${#kinds[@]} -gt 0 ] || kinds=(cpuid io mmio)
-declare -A handler=([cpuid]='$src/vmm/core-exits/onCpuid' [io]='$src/vmm/exits/io/onIoInstruction'
-  [mmio]='$src/vmm/exits/ept/onEptViolation')
+declare -A handler=([io]='$src/vmm/exits/io/onIoInstruction' [mmio]='$src/vmm/exits/ept/onEptViolation')
 
 b=$dir/build
 make --no-print-directory BUILD="$b" "$b/hypervisor.disk" > "$dir.make.log" 2>&1 || { cat "$dir.make.log" >&2; exit 1; }
@@ -59,8 +58,17 @@ RC
 {
   n=1
   for k in "${kinds[@]}"; do
-    a=$(addr_of "${handler[$k]}")
-    echo "pb 0x$a"
+    if [ "$k" = cpuid ]; then
+      # A CPUID cache hit runs no CPUID-specific function (src/vmm/exit-fast.ts): stop at the
+      # bench guest's own CPUID instead (a linear breakpoint: the guest's address, TSG_LOAD +
+      # its offset in bench.bin, found by its bytes: xor eax,eax; xor ecx,ecx; cpuid).
+      off=$(LC_ALL=C grep -obUaP '\x31\xc0\x31\xc9\x0f\xa2' "$b/guests/bench.bin" | head -1 | cut -d: -f1)
+      [ -n "$off" ] || { echo "exit-profile: the CPUID loop is not in bench.bin" >&2; exit 1; }
+      printf 'lb 0x%x\n' $((0x8000 + off + 4))
+    else
+      a=$(addr_of "${handler[$k]}")
+      echo "pb 0x$a"
+    fi
     for ((i = 0; i < skip; i++)); do echo c; done
     echo "d $n"; n=$((n + 1))
     echo "trace on"

@@ -5,11 +5,16 @@
 // devices, so the dependency points one way).
 //
 // Caller-owned storage, no allocation:
-//   Bus (24 bytes):      +0 ranges (BusRange*)  +4 capacity (u32)  +8 count (u32)  +12 pad
+//   Bus (24 bytes):      +0 ranges (BusRange*)  +4 capacity (u32)  +8 count (u32)
+//                        +12 index (u32): 0, or a `limit`-byte table (busAttachIndex)
 //                        +16 limit (u64): addresses are < limit
 //   BusRange (24 bytes): +0 base (u64)  +8 length (u64)  +16 device (u32)  +20 ctx (u32: the
 //                        device instance, a wasm address)
 // Ranges never overlap (registration refuses it), so the first match is the only one.
+//
+// A small bus (the port bus: 64 K addresses) can have an index: byte a of the table is 1 + the
+// number of the range holding address a, 0 when none does. busFind is then one load instead of
+// a scan of the ranges — port I/O is the most frequent device exit. Capacity ≤ 255 (a byte).
 
 export const BUS_RANGE_SIZE: u32 = 24;
 /** The I/O port space: ports 0 … 0xFFFF. */
@@ -38,9 +43,13 @@ export const enum BusStatus {
   ranges: usize;
   capacity: u32;
   count: u32;
-  _pad: u32;
+  index: usize;
   limit: u64;
 }
+
+/** Largest bus an index may cover (bytes of table), and most ranges it can number. */
+export const BUS_INDEX_MAX_LIMIT: u64 = 0x10000;
+export const BUS_INDEX_MAX_RANGES: u32 = 255;
 
 /** Range `i`. Invariant: i < bus.capacity (callers bound by count ≤ capacity). */
 @inline export function busRangeAt(bus: Bus, i: u32): BusRange {
@@ -52,8 +61,26 @@ export function busInit(bus: Bus, storage: usize, capacity: u32, limit: u64): vo
   bus.ranges = storage;
   bus.capacity = capacity;
   bus.count = 0;
-  bus._pad = 0;
+  bus.index = 0;
   bus.limit = limit;
+}
+
+/**
+ * Gives `bus` (limit ≤ BUS_INDEX_MAX_LIMIT, capacity ≤ BUS_INDEX_MAX_RANGES: else a VMM bug,
+ * assert) the index table at `table` (bus.limit bytes, owned by the caller), built from the
+ * ranges registered so far; busRegister keeps it up to date.
+ */
+export function busAttachIndex(bus: Bus, table: usize): void {
+  assert(bus.limit <= BUS_INDEX_MAX_LIMIT && bus.capacity <= BUS_INDEX_MAX_RANGES, "bus index: bus too large");
+  memory.fill(table, 0, <usize>bus.limit);
+  bus.index = table;
+  for (let i: u32 = 0; i < bus.count; i++) indexRange(bus, i);
+}
+
+/** Marks range `i`'s addresses in the index. Invariant: bus.index != 0, the range lies below bus.limit. */
+function indexRange(bus: Bus, i: u32): void {
+  const r = busRangeAt(bus, i);
+  memory.fill(bus.index + <usize>r.base, <u8>(i + 1), <usize>r.length);
 }
 
 /** Registers [base, base + length) for device kind `device` with instance `ctx`. */
@@ -70,12 +97,15 @@ export function busRegister(bus: Bus, base: u64, length: u64, device: u32, ctx: 
   r.length = length;
   r.device = device;
   r.ctx = <u32>ctx;
+  if (bus.index != 0) indexRange(bus, bus.count);
   bus.count++;
   return BusStatus.OK;
 }
 
 /** Index of the range containing `addr`, or -1 (unassigned). */
 export function busFind(bus: Bus, addr: u64): i32 {
+  const index = bus.index;
+  if (index != 0) return addr < bus.limit ? <i32>load<u8>(index + <usize>addr) - 1 : -1;
   const n = min<u32>(bus.count, bus.capacity);
   for (let i: u32 = 0; i < n; i++) {
     const r = busRangeAt(bus, i);

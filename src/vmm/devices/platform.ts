@@ -7,9 +7,10 @@
 //   0 port Bus (24)   24 MMIO Bus (24)   48 TestDev (16)   64 ready (u32)
 //   128 port ranges, PORT_RANGES × 24     512 MMIO ranges, MMIO_RANGES × 24
 // I/O bitmaps: 8 KiB per VM (A then B), 4 KiB aligned, for the VMCS (SDM Vol 3C §24.6.4).
+// Port-bus index: 64 KiB per VM (bus.ts).
 
 import { Vm, MAX_VMS } from "../vm";
-import { Bus, BusStatus, busInit, busRegister, PORT_LIMIT, GPA_LIMIT } from "../bus/bus";
+import { Bus, BusStatus, busInit, busAttachIndex, busRegister, PORT_LIMIT, GPA_LIMIT } from "../bus/bus";
 import { ioBitmapBuild } from "../bus/io-bitmap";
 import { msrBitmapBuild } from "../policy/msr-bitmap";
 import { DeviceKind } from "./kinds";
@@ -33,16 +34,18 @@ const OFF_MMIO_RANGES: usize = 512;
 const SLOTS: usize = memory.data(<i32>(MAX_VMS * PLATFORM_SLOT), 16);
 const IO_BITMAPS: usize = memory.data(<i32>(MAX_VMS * 8192), 4096);
 const MSR_BITMAP: usize = memory.data(4096, 4096);
+/** Each VM's port-bus index (bus.ts busAttachIndex): a byte per port. */
+const PORT_INDEX: usize = memory.data(<i32>(MAX_VMS * <u32>PORT_LIMIT), 16);
 let msrBitmapReady: bool = false;
 
 /** The platform slot of `vm`. Invariant: vm.id < MAX_VMS (vm.ts hands out ids below it). */
 @inline function slot(vm: Vm): usize { return SLOTS + <usize>(vm.id % MAX_VMS) * PLATFORM_SLOT; }
 
-export function platformPortBus(vm: Vm): Bus { return changetype<Bus>(slot(vm) + OFF_PORT_BUS); }
-export function platformMmioBus(vm: Vm): Bus { return changetype<Bus>(slot(vm) + OFF_MMIO_BUS); }
+@inline export function platformPortBus(vm: Vm): Bus { return changetype<Bus>(slot(vm) + OFF_PORT_BUS); }
+@inline export function platformMmioBus(vm: Vm): Bus { return changetype<Bus>(slot(vm) + OFF_MMIO_BUS); }
 export function platformTestDev(vm: Vm): TestDev { return changetype<TestDev>(slot(vm) + OFF_TESTDEV); }
 /** Whether platformSetup succeeded for this VM. */
-export function platformReady(vm: Vm): bool { return load<u32>(slot(vm) + OFF_READY) != 0; }
+@inline export function platformReady(vm: Vm): bool { return load<u32>(slot(vm) + OFF_READY) != 0; }
 
 /** Physical address of `vm`'s I/O bitmap A (B follows 4 KiB later). */
 export function platformIoBitmapA(vm: Vm): usize { return IO_BITMAPS + <usize>(vm.id % MAX_VMS) * 8192; }
@@ -66,6 +69,7 @@ export function platformSetup(vm: Vm): BusStatus {
   const ports = platformPortBus(vm);
   const mmio = platformMmioBus(vm);
   busInit(ports, s + OFF_PORT_RANGES, PORT_RANGES, PORT_LIMIT);
+  busAttachIndex(ports, PORT_INDEX + <usize>(vm.id % MAX_VMS) * <usize>PORT_LIMIT);
   busInit(mmio, s + OFF_MMIO_RANGES, MMIO_RANGES, GPA_LIMIT);
   testdevReset(platformTestDev(vm));
   let st = busRegister(ports, DEBUGCON_PORT, 1, DeviceKind.DEBUGCON, changetype<usize>(vm));

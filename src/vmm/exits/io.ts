@@ -23,7 +23,7 @@ import { Bus } from "../bus/bus";
 import { platformPortBus } from "../devices/platform";
 import { portRead, portWrite } from "../devices/dispatch";
 import { ioSize, ioIsIn, ioIsString, ioIsRep, ioPort, ioAddrSize, ioSegment, addrMask, addrRegUpdate, inMerge } from "./io-qual";
-import { handlerEnter } from "./setup";
+import { handlerEnterInsn } from "./setup";
 import { extCell, extWalk } from "./vcpu-ext";
 import {
   guestCodeMode, guestCpl, guestLongCode, guestSegmentBase, guestPagingRegs, guestPageCache, skipInstruction, raiseGp,
@@ -54,7 +54,7 @@ function stopWith(vcpu: VCpu, what: string, value: u64): ExitAction {
 }
 
 export function onIoInstruction(vcpu: VCpu): ExitAction {
-  if (!handlerEnter(vcpu)) return ExitAction.Stop;
+  if (!handlerEnterInsn(vcpu)) return ExitAction.Stop;
   const q = vmreadNat(VmcsNatRo.EXIT_QUALIFICATION);
   const size = ioSize(q);
   if (size == 0) return stopWith(vcpu, "I/O exit with a reserved size encoding, qualification ", q);

@@ -9,7 +9,7 @@ import { stopVm } from "../vm";
 import { eventsBeforeEntry } from "../events/apply";
 import { handlerEnter } from "./setup";
 import { skipInstruction, raiseGp } from "./guest";
-import { vcpuXcr0Supported } from "./cpuid-view";
+import { vcpuXcr0Supported, vcpuXcr0Changed } from "./cpuid-view";
 
 const CR4_OSXSAVE: u64 = 1 << 18;
 const XCR0_X87: u64 = 1 << 0;
@@ -45,6 +45,7 @@ export function onXsetbv(vcpu: VCpu): ExitAction {
   if (<u32>vcpu.rcx != 0 || !xcr0Valid(v, vcpuXcr0Supported())) { raiseGp(vcpu); return ExitAction.Resume; }
   loadXcr0(v);
   vcpu.xcr0 = v;
+  vcpuXcr0Changed(vcpu);
   skipInstruction(vcpu);
   return ExitAction.Resume;
 }

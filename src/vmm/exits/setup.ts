@@ -31,3 +31,14 @@ export function handlerEnter(vcpu: VCpu): bool {
   eventsAfterExit(vcpu);
   return true;
 }
+
+/**
+ * handlerEnter for exits caused by executing an instruction (port I/O): no event was being
+ * delivered, so there is no IDT-vectoring information to record (SDM Vol 3C §27.2.4: it is valid
+ * only when the exit occurred during event delivery through the IDT). Once the vCPU block and
+ * the platform exist, this is two loads and compares.
+ */
+@inline export function handlerEnterInsn(vcpu: VCpu): bool {
+  if (vcpu.ext != 0 && platformReady(vmOf(vcpu))) return true;
+  return handlerEnter(vcpu);
+}

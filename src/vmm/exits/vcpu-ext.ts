@@ -7,7 +7,8 @@
 //     0 MsrState (256)           256 EventState (32)        288 EntryDecision (32)
 //   320 GuestPagingRegs (40)     360 pad                    368 GuestWalk (32)
 //   400 MmioInsn (72)            472 tpr (u32)  476 ready (u32)
-//   480 scalar cell (u64)        488 fetch buffer (16)       504 Cr0Update (24)   528 end
+//   480 scalar cell (u64)        488 fetch buffer (16)       504 Cr0Update (24)
+//   528 CPUID answer cache (CPUID_CACHE_BYTES = 384, exits/cpuid-view.ts)              912 end
 
 import { VCpu } from "../../vmx/vcpu";
 import { Vm, MAX_VMS } from "../vm";
@@ -18,6 +19,7 @@ import { EntryDecision } from "../events/inject";
 import { GuestPagingRegs, GuestWalk } from "../../ept/guest-paging";
 import { MmioInsn } from "../mmio/insn";
 import { Cr0Update } from "./cr-rules";
+import { cpuidCacheFlush } from "./cpuid-cache";
 
 /** vCPUs per VM this slab has room for (a VM with more is refused by exitsVcpuReady). */
 export const MAX_VCPUS_PER_VM: u32 = 8;
@@ -33,6 +35,9 @@ const OFF_READY: usize = 476;
 const OFF_CELL: usize = 480;
 const OFF_FETCH: usize = 488;
 const OFF_CR0UP: usize = 504;
+const OFF_CPUID: usize = 528;
+/** Bytes of the CPUID answer cache (exits/cpuid-view.ts: 16 entries of 24 bytes). */
+export const CPUID_CACHE_BYTES: usize = 384;
 
 const SLAB: usize = memory.data(<i32>(MAX_VMS * MAX_VCPUS_PER_VM * EXT_SIZE), 16);
 let maxPhysBitsValue: u32 = 0;
@@ -50,12 +55,18 @@ let maxPhysBitsValue: u32 = 0;
   return SLAB + <usize>i * EXT_SIZE;
 }
 
+/** extEvents through the cached block address. Invariant: vcpu.ext != 0 (exitsVcpuReady ran). */
+@inline export function extEventsReady(vcpu: VCpu): EventState { return changetype<EventState>(vcpu.ext + OFF_EVENTS); }
 @inline export function extMsrState(vcpu: VCpu): usize { return ext(vcpu) + OFF_MSR; }
 @inline export function extEvents(vcpu: VCpu): EventState { return changetype<EventState>(ext(vcpu) + OFF_EVENTS); }
 @inline export function extDecision(vcpu: VCpu): EntryDecision { return changetype<EntryDecision>(ext(vcpu) + OFF_DECISION); }
 @inline export function extPaging(vcpu: VCpu): GuestPagingRegs { return changetype<GuestPagingRegs>(ext(vcpu) + OFF_PAGING); }
 @inline export function extWalk(vcpu: VCpu): GuestWalk { return changetype<GuestWalk>(ext(vcpu) + OFF_WALK); }
 @inline export function extInsn(vcpu: VCpu): MmioInsn { return changetype<MmioInsn>(ext(vcpu) + OFF_INSN); }
+/** The CPUID answer cache (exits/cpuid-view.ts). Invariant: vcpu.ext != 0 (exitsVcpuReady ran). */
+@inline export function extCpuidCache(vcpu: VCpu): usize { return vcpu.ext + OFF_CPUID; }
+/** The CPUID answer cache of the block at `ext` (a non-zero VCpu.ext). */
+@inline export function extCpuidCacheAt(ext: usize): usize { return ext + OFF_CPUID; }
 @inline export function extCr0Update(vcpu: VCpu): Cr0Update { return changetype<Cr0Update>(ext(vcpu) + OFF_CR0UP); }
 /** An 8-byte result cell (GuestMemory scalar reads, MMIO reads). */
 @inline export function extCell(vcpu: VCpu): usize { return ext(vcpu) + OFF_CELL; }
@@ -82,15 +93,20 @@ export function exitsVcpuReady(vcpu: VCpu): bool {
   // The offsets above must leave room for the structures they name (folds to nothing).
   assert(OFF_MSR + <usize>MSR_STATE_SIZE <= OFF_EVENTS && OFF_DECISION + offsetof<EntryDecision>() <= OFF_PAGING &&
     OFF_PAGING + offsetof<GuestPagingRegs>() <= OFF_WALK && OFF_WALK + offsetof<GuestWalk>() <= OFF_INSN &&
-    OFF_INSN + offsetof<MmioInsn>() <= OFF_TPR && OFF_CR0UP + offsetof<Cr0Update>() <= <usize>EXT_SIZE,
+    OFF_INSN + offsetof<MmioInsn>() <= OFF_TPR && OFF_CR0UP + offsetof<Cr0Update>() <= OFF_CPUID &&
+    OFF_CPUID + CPUID_CACHE_BYTES <= <usize>EXT_SIZE,
     "vcpu-ext layout overlaps");
+  // vcpu.ext is set below, once the block is initialized: every later exit pays one compare.
+  if (vcpu.ext != 0) return true;
   if (!extFits(vcpu)) return false;
   const b = ext(vcpu);
-  if (load<u32>(b + OFF_READY) != 0) return true;
+  if (load<u32>(b + OFF_READY) != 0) { vcpu.ext = b; return true; }
   memory.fill(b, 0, EXT_SIZE);
   msrStateInit(b + OFF_MSR, vcpu.index == 0);
   eventsReset(extEvents(vcpu));
   extPaging(vcpu).maxPhysBits = guestMaxPhysBits();
+  cpuidCacheFlush(b + OFF_CPUID);
   store<u32>(b + OFF_READY, 1);
+  vcpu.ext = b;
   return true;
 }

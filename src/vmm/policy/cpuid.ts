@@ -104,6 +104,44 @@ export const CPUIDX7_EDX_INVARIANT_TSC: u32 = 1 << 8;
  *  PKRU(9). Not MPX (3,4: no BNDCFGS), not supervisor state, not AMX (needs XFD). */
 export const XCR0_GUEST_MASK: u64 = 0x2E7;
 
+// XSAVEC under Bochs 2.7 (the emulator this project's tests run on): Linux VMs do not see
+// CPUID.(EAX=0DH,ECX=1):EAX[1] (src/vmm/exits/cpuid-view.ts clears it) because Bochs 2.7's
+// XSAVEC/XSAVES store the compacted format wrongly. The policy's own sizes are right (xsaveLeaf;
+// tests/exits/cpuid.test.ts "XSAVE leaf 0DH"); the defect is the emulated CPU's:
+//  - SDM Vol 1 §13.4.3: in the compacted format component i >= 2 starts at 576 (legacy region +
+//    XSAVE header) plus the sizes of the components j < i with XCOMP_BV[j] = 1 (64-byte aligned
+//    where CPUID.(0DH,j):ECX[1] = 1). Bochs' XSAVEC (cpu/xsave.cc) starts its running offset at
+//    160, the SSE slot of the legacy region, and adds the SSE component's 256 bytes, so with
+//    RFBM = x87|SSE|AVX it writes the AVX state (YMM bits 255:128) at byte 416 instead of 576 —
+//    partly over the XSAVE header — and every later component 160 bytes early (XCR0 E7H: opmask
+//    672, ZMM_Hi256 736, Hi16_ZMM 1248 instead of 832, 896, 1408). Its XRSTOR reads the compacted
+//    format from the SDM offsets, so an XSAVEC/XRSTOR round trip zeroes or scrambles AVX and
+//    AVX-512 state. Linux 6.1 saves user state with XSAVEC when XSAVEC is offered and XSAVES is
+//    not (arch/x86/kernel/fpu: X86_FEATURE_XCOMPACTED), so a task's YMM/ZMM registers are
+//    corrupted at every context switch; glibc's AVX2/EVEX string functions in busybox then fault
+//    ("Segmentation fault" in test-linux).
+//  - Measured on bare Bochs (no hypervisor; the reference kernel+initramfs booted by
+//    tools/guest-linux/bench-bochs.sh, corei7_skylake_x, `clearcpuid=avx512f`) by a static user
+//    program: after VPBROADCASTQ ymm1, XSAVEC64 with EDX:EAX = 7 stores ymm1[255:128] at byte 432
+//    (416 + 16), XSAVE64 at 592 (576 + 16, correct); a real Skylake host gives 592 for both.
+//  - The same program then sets ymm1 in two processes that sched_yield() to each other 400 times:
+//    with the kernel saving by XSAVEC (`noxsaves` added; "using 'compacted' format") or by XSAVES
+//    (Bochs' XSAVES is the same code) ymm1[255:128] comes back 0 (the child at its first
+//    iteration, the parent within ~100); with `clearcpuid=avx512f,xsavec,xsaves` ("using
+//    'standard' format", XSAVEOPT) it survives 3 runs of 400 iterations. Under the hypervisor
+//    (XCR0 E7H) it fails the same way with XSAVEC offered and passes — ymm1, zmm2[511:256],
+//    zmm17, k1 — with XSAVEC hidden.
+//  - Why bare Bochs boots do not crash by default: Bochs' CPUID.(0DH,1):EBX is the standard-format
+//    size, not the compacted one, so Linux rejects it ("XSAVE consistency problem: size 2432 !=
+//    kernel_size 2688", paranoid_xstate_size_valid) and runs without XSAVE (no xsave/avx flags).
+//    Hence `clearcpuid=avx512f` above (XCR0 7: both sizes are 832) to make the kernel use it.
+// It cannot be ours: XSAVEC and XRSTOR execute in VMX non-root operation without VM exits (only
+// XSAVES/XRSTORS can exit, and XSAVES is hidden with "enable XSAVES/XRSTORS" off), the guest's
+// save area is guest memory the hypervisor never touches, and with one vCPU on the CPU
+// fpuSwitchTo (src/vmm/fpu.ts) does nothing after the first entry. On hardware that follows
+// §13.4.3 XSAVEC is safe to offer; the hiding should become conditional on a boot-time check of
+// the host's XSAVEC layout (not possible today: there is no hw_xsavec intrinsic).
+
 // ---- VM configuration flags (CpuidConfig.flags) ----
 export const CPUID_CFG_PCID: u32 = 1 << 0;
 export const CPUID_CFG_INVPCID: u32 = 1 << 1;
@@ -137,8 +175,9 @@ export function guestXcr0Supported(snap: HostCpuid): u64 {
   return host & XCR0_GUEST_MASK;
 }
 
-/** Size of the standard-format XSAVE area holding the components in `xcr0` (Vol 1 §13.4.1). */
-function xsaveStandardSize(snap: HostCpuid, xcr0: u64): u32 {
+/** Size of the standard-format XSAVE area holding the components in `xcr0` (Vol 1 §13.4.1:
+ *  fixed offsets, so the end of the last component, CPUID.(0DH,i) EBX + EAX). */
+export function xsaveStandardSize(snap: HostCpuid, xcr0: u64): u32 {
   let size: u32 = 576; // legacy region (512) + XSAVE header (64)
   for (let i: u32 = 2; i < 10; i++) {
     if ((xcr0 & (<u64>1 << i)) == 0) continue;
@@ -148,7 +187,8 @@ function xsaveStandardSize(snap: HostCpuid, xcr0: u64): u32 {
   return size;
 }
 
-/** Size of the compacted-format area for `xcr0` (Vol 1 §13.4.3: 64-byte alignment on 0DH.i ECX[1]). */
+/** Size of the compacted-format area for `xcr0` (Vol 1 §13.4.3: component i follows the enabled
+ *  components below it, at the next 64-byte boundary when CPUID.(0DH,i):ECX[1] = 1). */
 function xsaveCompactedSize(snap: HostCpuid, xcr0: u64): u32 {
   let size: u32 = 576;
   for (let i: u32 = 2; i < 10; i++) {
@@ -302,7 +342,11 @@ function xsaveLeaf(snap: HostCpuid, subleaf: u32, guestXcr0: u64, out: CpuidResu
     set(out, <u32>supported, xsaveStandardSize(snap, guestXcr0 & supported),
       xsaveStandardSize(snap, supported), <u32>(supported >> 32));
   } else if (subleaf == 1) {
-    // XSAVEOPT(0) XSAVEC(1) XGETBV_ECX1(2) kept; XSAVES(3)/XFD(4) hidden, so no IA32_XSS bits.
+    // EAX: XSAVEOPT(0) XSAVEC(1) XGETBV_ECX1(2) kept; XSAVES(3)/XFD(4) hidden, so the guest's
+    // IA32_XSS is 0 and ECX:EDX (the IA32_XSS bits supported) read 0. EBX: the size of the
+    // compacted area for XCR0 | IA32_XSS = the guest's XCR0 (Vol 2A CPUID 0DH.1), what its XSAVEC
+    // writes — computed, not the host's EBX, which describes the host's XCR0 (and which Bochs
+    // reports wrongly, see the XSAVEC note at XCR0_GUEST_MASK).
     set(out, hostEax(snap, 0xD, 1) & 0x7, xsaveCompactedSize(snap, guestXcr0 & supported), 0, 0);
   } else if (subleaf < 64 && (supported & (<u64>1 << subleaf)) != 0) {
     set(out, hostEax(snap, 0xD, subleaf), hostEbx(snap, 0xD, subleaf), hostEcx(snap, 0xD, subleaf) & 0x3, 0);

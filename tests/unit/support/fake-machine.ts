@@ -224,7 +224,11 @@ export function instantiate(machine: FakeMachine): WebAssembly.Exports {
     mod = new WebAssembly.Module(readFileSync(TEST_WASM));
     modules.set(TEST_WASM, mod);
   }
-  return new WebAssembly.Instance(mod, machine.imports).exports;
+  const exports = new WebAssembly.Instance(mod, machine.imports).exports;
+  // hw_vmrun calls the core's vmm_exit after every exit (boot/vmx.asm, src/vmm/exit-fast.ts).
+  const exit = exports["vmm_exit"];
+  if (typeof exit === "function") machine.vmx.exitHook = exit as (regs: number) => number;
+  return exports;
 }
 
 /** A function export, typed for the caller. */

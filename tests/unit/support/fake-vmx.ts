@@ -140,7 +140,22 @@ export class FakeVmx {
     vmrun: (regs: number, launched: number): number => this.run(regs >>> 0, launched !== 0),
   };
 
+  /**
+   * The core's vmm_exit (src/vmm/exit-fast.ts), which the real hw_vmrun calls after every exit:
+   * 0 = enter the guest again without returning. Set by instantiate (fake-machine.ts).
+   */
+  exitHook: ((regs: number) => number) | undefined;
+
+  /** hw_vmrun: entries until vmm_exit asks to return (boot/vmx.asm). */
   private run(regs: number, launched: boolean): number {
+    for (let first = true; ; first = false) {
+      const st = this.enter(regs, first ? launched : true);
+      if (st !== 0 || this.exitHook === undefined || this.exitHook(regs) !== 0) return st;
+    }
+  }
+
+  /** One VM entry and the exit the script answers with. */
+  private enter(regs: number, launched: boolean): number {
     if (this.entryLog.length >= this.maxEntries) throw new Error(`more than ${this.maxEntries} VM entries`);
     const pa = this.current;
     const f = this.fields();

@@ -1,0 +1,108 @@
+// The exit path inside hw_vmrun (boot/vmx.asm): after a VM exit has stored the guest's registers,
+// hw_vmrun calls `vmm_exit` (exported by main.ts) before it returns to the run loop. For the
+// exits guests take in loops — CPUID, port I/O, MMIO (EPT violation) — this handles the exit
+// through the dispatch table and, when nothing else needs deciding before the next entry, tells
+// hw_vmrun to re-enter at once: no return through the run loop, no callee-saved register
+// round trip, no re-checks the run loop does per entry. Everything else returns to the run loop
+// (src/vmm/run.ts), which treats an exit handled here exactly as one it dispatched itself.
+//
+// Re-entering directly is sound only when the run loop would do nothing before the next entry:
+//   - the slice allows it (VCpu.fastOk, set by runVcpu: no PC platform to update before each
+//     entry, no slice deadline to check on the TSC);
+//   - the handler said Resume, the VM runs and the vCPU is runnable (the run loop's own test);
+//   - no event waits for injection and no window exit is open (events/apply.ts would run);
+//   - no EPT change awaits INVEPT (run.ts inveptVm).
+// CR2 is reloaded by hw_vmrun only on its way in from the run loop: a handler that sets a guest
+// CR2 (a #PF injection, exits/guest.ts raisePageFault) also queues the #PF, so it never re-enters
+// from here.
+
+import { VCpu } from "../vmx/vcpu";
+import { ExitReason } from "../vmx/exit-reasons";
+import { EPT_FLAG_INVEPT_NEEDED } from "../ept/table";
+import { VCpuState } from "../sched/state";
+import { ExitAction } from "./exits/action";
+import { exitTable } from "./dispatch";
+import { onCpuid } from "./core-exits";
+import { onIoInstruction } from "./exits/io";
+import { onEptViolation } from "./exits/ept";
+import { extEventsReady } from "./exits/vcpu-ext";
+import { vcpuCpuidEntry, vcpuCpuidFromEntry } from "./exits/cpuid-view";
+import { cpuidCacheHit } from "./exits/cpuid-cache";
+import { eventsPending } from "./events/pending";
+import { Vm, VmState, vmCountExit } from "./vm";
+
+/** vmm_exit's answers to hw_vmrun. */
+export const EXIT_FAST_RESUME: u32 = 0;
+export const EXIT_FAST_RETURN: u32 = 1;
+
+/**
+ * Called by hw_vmrun after every VM exit of `vcpu` (its register block, EXIT_REASON, RIP and
+ * instruction length stored). EXIT_FAST_RESUME: enter the guest again now. EXIT_FAST_RETURN:
+ * return to the run loop; `vcpu.fastAction` says whether the exit was handled here (ExitAction
+ * + 1) or is still to be dispatched (0).
+ *
+ * The handlers are called directly rather than through the dispatch table's call_indirect (a
+ * third of this path's cost): exitFastCheckTable, run at start-up, proves that the table holds
+ * exactly these handlers for these reasons, so both ways reach the same code. Written as a chain
+ * of early returns: each test is one compare-and-branch in the generated code.
+ */
+export function vmmExit(vcpu: VCpu): u32 {
+  if (vcpu.fastOk == 0) return EXIT_FAST_RETURN;
+  const reason = vcpu.exitReason; // full EXIT_REASON: an entry failure (bit 31) matches none below
+  const vm = changetype<Vm>(vcpu.vm);
+  let action: ExitAction;
+  if (reason == ExitReason.CPUID) {
+    vmCountExit(vm, ExitReason.CPUID);
+    // CPUID changes only the vCPU's registers, RIP and CPUID cache: it cannot stop the VM, make
+    // the vCPU unrunnable, queue an event or change the EPT, so none of the checks below apply.
+    // A hit in the vCPU's answer cache (core-exits.ts onCpuid, the same lookup) is answered here.
+    const ext = vcpu.ext;
+    if (ext != 0) {
+      const leaf = <u32>vcpu.rax;
+      const subleaf = <u32>vcpu.rcx;
+      const e = vcpuCpuidEntry(ext, leaf, subleaf);
+      if (cpuidCacheHit(e, leaf, subleaf)) {
+        vcpuCpuidFromEntry(vcpu, e);
+        vcpu.advanceRip();
+        return EXIT_FAST_RESUME;
+      }
+    }
+    action = onCpuid(vcpu);
+    if (action == ExitAction.Resume) return EXIT_FAST_RESUME;
+    return fastReturn(vcpu, action);
+  } else if (reason == ExitReason.IO_INSTRUCTION) {
+    vmCountExit(vm, ExitReason.IO_INSTRUCTION);
+    action = onIoInstruction(vcpu);
+  } else if (reason == ExitReason.EPT_VIOLATION) {
+    vmCountExit(vm, ExitReason.EPT_VIOLATION);
+    action = onEptViolation(vcpu);
+  } else {
+    return EXIT_FAST_RETURN;
+  }
+  if (action != ExitAction.Resume) return fastReturn(vcpu, action);
+  if (vm.state != VmState.RUNNING) return fastReturn(vcpu, action);
+  if (vcpu.state != VCpuState.RUNNABLE) return fastReturn(vcpu, action);
+  if ((vm.eptFlags & EPT_FLAG_INVEPT_NEEDED) != 0) return fastReturn(vcpu, action);
+  const ext = vcpu.ext;
+  if (ext != 0) { // no emulation block: nothing can have been queued
+    const ev = extEventsReady(vcpu);
+    if (ev.windows != 0) return fastReturn(vcpu, action);
+    if (eventsPending(ev)) return fastReturn(vcpu, action);
+  }
+  return EXIT_FAST_RESUME;
+}
+
+/** Hands a handled exit to the run loop (run.ts reads vcpu.fastAction). */
+function fastReturn(vcpu: VCpu, action: ExitAction): u32 {
+  vcpu.fastAction = <u32>action + 1;
+  return EXIT_FAST_RETURN;
+}
+
+/** Start-up check: the dispatch table has exactly vmmExit's handlers for its reasons (see above). */
+export function exitFastCheckTable(): void {
+  const t = exitTable();
+  assert(t.slotOf(ExitReason.CPUID) == changetype<usize>(onCpuid) &&
+    t.slotOf(ExitReason.IO_INSTRUCTION) == changetype<usize>(onIoInstruction) &&
+    t.slotOf(ExitReason.EPT_VIOLATION) == changetype<usize>(onEptViolation),
+    "exit-fast: the dispatch table and vmmExit disagree on a handler");
+}
