@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { F, makeWorld, vmOfWorld, VCPU, World } from "./world.ts";
 
-const R = { IO: 30, RDMSR: 31, WRMSR: 32, CR: 28, EPT: 48, EPT_MISCONFIG: 49, XSETBV: 55, IRQ_WINDOW: 7, WBINVD: 54 };
+const R = { CPUID: 10, IO: 30, RDMSR: 31, WRMSR: 32, CR: 28, EPT: 48, EPT_MISCONFIG: 49, XSETBV: 55, IRQ_WINDOW: 7, WBINVD: 54 };
 const RESUME = 0, STOP = 2;
 const RAX = 0, RCX = 1, RDX = 2, RBX = 3, RSI = 6, RDI = 7;
 const GP_INFO = 0x80000b0dn, UD_INFO = 0x80000306n;
@@ -258,6 +258,52 @@ describe("control registers", () => {
     w.setReg(RDX, 16);
     cr(w, crq(8, 0, RDX));
     expect(w.get(F.ENTRY_INFO) & 0xffn).toBe(13n);
+  });
+});
+
+describe("CPUID through the vCPU's answer cache (exits/cpuid-cache.ts)", () => {
+  const cpuid = (w: World, leaf: number, sub: number): bigint[] => {
+    w.setReg(RAX, 0xdead00000000n | BigInt(leaf)); w.setReg(RCX, sub); w.set(F.EXIT_LEN, 2);
+    expect(w.exit(R.CPUID)).toBe(RESUME);
+    return [w.reg(RAX), w.reg(3), w.reg(RCX), w.reg(RDX)];
+  };
+  it("repeats the policy's answer, upper halves cleared, RIP advanced each time", () => {
+    const w = makeWorld();
+    w.call("hxRegisterCore");
+    w.set(F.RIP, 0x100);
+    const first = cpuid(w, 0, 0);
+    expect(first[1]).toBe(0x756e6547n); // "Genu"
+    expect(first.every((r) => r < 1n << 32n)).toBe(true);
+    expect(cpuid(w, 0, 0)).toEqual(first);
+    expect(w.get(F.RIP)).toBe(0x104n);
+    // Another key that lands on the same entry replaces it; both keep their own answers.
+    const ext = cpuid(w, 0x80000008, 0);
+    expect(ext[0] & 0xffn).toBe(39n);
+    expect(cpuid(w, 0, 0)).toEqual(first);
+    expect(cpuid(w, 0x80000008, 0)).toEqual(ext);
+  });
+  it("leaf 0DH follows XCR0: XSETBV empties the cache", () => {
+    const w = makeWorld();
+    w.call("hxRegisterCore");
+    const before = cpuid(w, 0xd, 0)[1]; // EBX: the XSAVE area for XCR0 = x87 only
+    w.set(F.EXIT_LEN, 3);
+    w.setReg(RCX, 0); w.setReg(RAX, 0x7); w.setReg(RDX, 0);
+    w.exit(R.XSETBV);
+    const after = cpuid(w, 0xd, 0)[1];
+    expect(before).toBe(576n);
+    expect(after).toBe(832n); // x87 + SSE + AVX: 576 + 256
+  });
+  it("leaf 1's OSXSAVE follows the guest's CR4 without any exit in between (never cached)", () => {
+    const w = makeWorld();
+    w.call("hxRegisterCore");
+    const osxsave = (): boolean => ((cpuid(w, 1, 0)[2] >> 27n) & 1n) === 1n;
+    expect(osxsave()).toBe(false);
+    w.set(F.CR4, w.get(F.CR4) | (1n << 18n));
+    w.set(F.CR4_SHADOW, w.get(F.CR4_SHADOW) | (1n << 18n));
+    expect(osxsave()).toBe(true);
+    w.set(F.CR4, w.get(F.CR4) & ~(1n << 18n));
+    w.set(F.CR4_SHADOW, w.get(F.CR4_SHADOW) & ~(1n << 18n));
+    expect(osxsave()).toBe(false);
   });
 });
 

@@ -4,6 +4,7 @@
 // and MSR tables, a console that captures COM1). Exports only what sets up that world.
 
 import { registerExitHandlers } from "../../../src/vmm/exits/register";
+import { registerCoreExits } from "../../../src/vmm/core-exits";
 import { exitTable, callExitHandler } from "../../../src/vmm/dispatch";
 import { VCpu } from "../../../src/vmx/vcpu";
 import { Vm, vmCreate } from "../../../src/vmm/vm";
@@ -39,6 +40,8 @@ export function hxVcpu(vcpu: usize, vm: usize, index: u32): void {
   v.vcpuCount = index + 1;
 }
 export function hxRegister(): void { registerExitHandlers(exitTable()); }
+/** The lifecycle handlers too (CPUID among them: src/vmm/core-exits.ts). */
+export function hxRegisterCore(): void { registerCoreExits(exitTable()); }
 export function hxExit(reason: u32, vcpu: usize): u32 {
   const c = changetype<VCpu>(vcpu);
   c.exitReason = reason;
