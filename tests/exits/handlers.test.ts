@@ -262,7 +262,7 @@ describe("control registers", () => {
 });
 
 describe("CPUID through the vCPU's answer cache (exits/cpuid-cache.ts)", () => {
-  const cpuid = (w: World, leaf: number, sub: number): bigint[] => {
+  const cpuid = (w: World, leaf: number, sub: number): [bigint, bigint, bigint, bigint] => {
     w.setReg(RAX, 0xdead00000000n | BigInt(leaf)); w.setReg(RCX, sub); w.set(F.EXIT_LEN, 2);
     expect(w.exit(R.CPUID)).toBe(RESUME);
     return [w.reg(RAX), w.reg(3), w.reg(RCX), w.reg(RDX)];
