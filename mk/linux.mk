@@ -4,7 +4,7 @@
 #   make bench-linux    bench: linux.boot_instructions / linux.boot_exits / linux.boot_overhead
 #                       (against the bare-Bochs baseline of tools/guest-linux/bench-bochs.sh)
 #   make test-linux-panic  a guest that idles, panics and resets: its VM ends, the hypervisor goes on
-#   make test-vm-config unit tests of the VM definition parser (tests/linux/config.test.ts) and of
+#   make test-vm-config unit tests of the VM definition parser (tests/linux/config*.test.ts) and of
 #                       the PC platform wiring (tests/linux/pc.test.ts), in Node
 #
 # The ISO (tools/emu/mklinuxiso.sh): GRUB loads build/hypervisor.elf by multiboot2, the kernel
@@ -56,7 +56,7 @@ bench-linux: deps linux-iso
 	echo "bench-linux: info: bare kernel entry → marker $$bare instructions; hypervisor run wall $$((wall_ms / 1000)) s" >&2
 
 # The parser alone, built by asc with a stub console (tests/linux/entry.ts).
-$(VMCFG_WASM): src/vmm/config/vm-config.ts tests/linux/entry.ts $(wildcard src/vmm/console/*.ts) src/hw.ts mk/linux.mk | deps
+$(VMCFG_WASM): $(wildcard src/vmm/config/*.ts) tests/linux/entry.ts $(wildcard src/vmm/console/*.ts) src/hw.ts mk/linux.mk | deps
 	@mkdir -p $(@D)
 	$(NODE_BIN)/asc tests/linux/entry.ts --runtime stub -O3 --noAssert --initialMemory 4 --maximumMemory 4 \
 	    --use abort= -o $@

@@ -17,7 +17,8 @@ import { coreExitsInit, registerCoreExits } from "./core-exits";
 import { registerExitHandlers } from "./exits/register";
 import { createVms } from "./vm-setup";
 import { createLinuxVm } from "./linux-vm";
-import { parseVmConfigMb2, vmConfigModuleCount, vmDeclCount, vmDeclAt } from "./config/vm-config";
+import { createMultibootVm } from "./multiboot-vm";
+import { parseVmConfigMb2, vmConfigModuleCount, vmDeclCount, vmDeclAt, VmKind } from "./config/vm-config";
 import { hostTscCalibrate, hostRtcRead, hostYear, hostMonth, hostDay, hostHour, hostMinute, hostSecond } from "./time/host-time";
 import { MB2_BOOT_MAGIC } from "./boot/bootinfo";
 import { printDec } from "./console/print";
@@ -95,7 +96,10 @@ export function vmm_main(bootMagic: u32, bootInfo: u32): void {
   let runnable: u32 = 0;
   if (bootMagic == MB2_BOOT_MAGIC && memStatus == BOOTINFO_OK) parseVmConfigMb2(<usize>bootInfo);
   if (vmConfigModuleCount() != 0) {
-    for (let i: u32 = 0; i < vmDeclCount(); i++) runnable += createLinuxVm(vmDeclAt(i), a);
+    for (let i: u32 = 0; i < vmDeclCount(); i++) {
+      const d = vmDeclAt(i);
+      runnable += d.kind == VmKind.MULTIBOOT ? createMultibootVm(d, a) : createLinuxVm(d, a);
+    }
     if (runnable == 0) println("VMs: no declared VM could be created");
   } else {
     runnable = createVms(a);

@@ -1,82 +1,8 @@
 // The VM definition parser (src/vmm/config/vm-config.ts, docs/vm-config.md) on multiboot2
 // information blocks built here: valid declarations, and one test per refusal, each checking the
 // console line names the module, its string and the reason, and that the VM is not created.
-import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
-import { beforeAll, describe, expect, it } from "vitest";
-
-const WASM = process.env.VMCFG_WASM ?? "build/linux/vm-config.wasm";
-const INFO = 0x10000;
-
-interface Mod { start: number; end: number; text: string }
-type Fn = (...a: number[]) => number;
-type BigFn = (...a: number[]) => bigint;
-/** The exports of tests/linux/entry.ts. */
-interface Exports {
-  memory: WebAssembly.Memory;
-  parse: Fn; modules: Fn; decls: Fn; declMem: Fn; declName: Fn; declCmdline: Fn; declCmdlineLen: Fn;
-  declKernel: BigFn; declKernelLen: BigFn; declInitrd: BigFn; declInitrdLen: BigFn;
-  extentStart: BigFn; extentEnd: BigFn;
-}
-
-let mod: WebAssembly.Module;
-beforeAll(() => {
-  if (!existsSync(WASM)) execFileSync("make", ["--no-print-directory", WASM], { stdio: "inherit" });
-  mod = new WebAssembly.Module(readFileSync(WASM));
-});
-
-/** A multiboot2 block: header, one module tag (type 3) per entry, end tag. */
-function block(mods: Mod[], opts: { unterminated?: boolean } = {}): Buffer {
-  const parts: Buffer[] = [];
-  for (const m of mods) {
-    const text = Buffer.from(m.text, "latin1");
-    const str = opts.unterminated ? text : Buffer.concat([text, Buffer.from([0])]);
-    const size = 16 + str.length;
-    const tag = Buffer.alloc((size + 7) & ~7);
-    tag.writeUInt32LE(3, 0);
-    tag.writeUInt32LE(size, 4);
-    tag.writeUInt32LE(m.start, 8);
-    tag.writeUInt32LE(m.end, 12);
-    str.copy(tag, 16);
-    parts.push(tag);
-  }
-  const end = Buffer.alloc(8);
-  end.writeUInt32LE(0, 0);
-  end.writeUInt32LE(8, 4);
-  const body = Buffer.concat([...parts, end]);
-  const head = Buffer.alloc(8);
-  head.writeUInt32LE(8 + body.length, 0);
-  return Buffer.concat([head, body]);
-}
-
-function run(mods: Mod[], opts: { unterminated?: boolean } = {}) {
-  let out = "";
-  const lsr = 0x60;
-  const hw = {
-    outb: (port: number, v: number) => { if (port === 0x3f8) out += String.fromCharCode(v); },
-    inb: (port: number) => (port === 0x3fd ? lsr : 0xff),
-    pause: () => {},
-  };
-  const inst = new WebAssembly.Instance(mod, { hw, env: { abort: () => { throw new Error("abort"); } } });
-  const e = inst.exports as unknown as Exports;
-  const memory = e.memory;
-  new Uint8Array(memory.buffer).set(block(mods, opts), INFO);
-  const valid = e.parse();
-  const str = (p: number, n?: number) => {
-    const b = new Uint8Array(memory.buffer, p, n ?? 1100);
-    const z = n ?? b.indexOf(0);
-    return Buffer.from(b.subarray(0, z)).toString("latin1");
-  };
-  const decls = Array.from({ length: e.decls() }, (_, i) => ({
-    name: str(e.declName(i)),
-    mem: e.declMem(i),
-    kernel: [Number(e.declKernel(i)), Number(e.declKernelLen(i))],
-    initrd: [Number(e.declInitrd(i)), Number(e.declInitrdLen(i))],
-    cmdline: str(e.declCmdline(i), e.declCmdlineLen(i)),
-  }));
-  const lines = out.split("\r\n").filter((l) => l !== "");
-  return { valid, decls, lines, modules: e.modules(), extent: (i: number) => [e.extentStart(i), e.extentEnd(i)] };
-}
+import { describe, expect, it } from "vitest";
+import { run, type Mod } from "./vm-config-harness.ts";
 
 const K = { start: 0x2000000, end: 0x2d80000 };
 const I = { start: 0x2e00000, end: 0x2f20000 };
@@ -91,8 +17,8 @@ describe("VM definitions from multiboot2 modules", () => {
     expect(r.valid).toBe(1);
     expect(r.modules).toBe(2);
     expect(r.decls).toEqual([{
-      name: "web-1", mem: 128, kernel: [K.start, K.end - K.start], initrd: [I.start, I.end - I.start],
-      cmdline: "console=ttyS0 quiet",
+      name: "web-1", mem: 128, kind: "linux", kernel: [K.start, K.end - K.start], initrd: [I.start, I.end - I.start],
+      cmdline: "console=ttyS0 quiet", modules: [],
     }]);
     expect(r.extent(0)).toEqual([BigInt(K.start), BigInt(K.end)]);
     expect(r.extent(1)).toEqual([BigInt(I.start), BigInt(I.end)]);
@@ -105,7 +31,7 @@ describe("VM definitions from multiboot2 modules", () => {
   });
 
   const refusals: [string, Mod[], RegExp][] = [
-    ["unknown kind", [{ ...K, text: "linuz name=a" }], /module 1 \(`linuz name=a`\): the first word must be `linux` or `initrd`; module ignored/],
+    ["unknown kind", [{ ...K, text: "linuz name=a" }], /module 1 \(`linuz name=a`\): the first word must be `linux`, `initrd`, `multiboot` or `module`; module ignored/],
     ["no name", [{ ...K, text: "linux mem=64" }], /module 1 .*: name= is required; VM not created/],
     ["bad name", [{ ...K, text: "linux name=Web" }], /name= must be 1-15 characters/],
     ["long name", [{ ...K, text: "linux name=abcdefghijklmnop" }], /name= must be 1-15 characters/],

@@ -5,6 +5,7 @@
 
 import {
   parseVmConfigMb2, vmConfigModuleCount, vmDeclCount, vmDeclAt, vmDeclName, vmDeclCmdline, mb2ModuleExtent,
+  vmDeclModule, vmModuleString,
 } from "../../src/vmm/config/vm-config";
 
 /** Where the test puts the information block (64 KiB into memory, 64 KiB long). */
@@ -24,3 +25,10 @@ export function declCmdline(i: u32): usize { return vmDeclCmdline(vmDeclAt(i)); 
 export function declCmdlineLen(i: u32): u32 { return vmDeclAt(i).cmdlineLen; }
 export function extentStart(i: u32): u64 { return mb2ModuleExtent(<usize>INFO, i, CELL) ? load<u64>(CELL) : u64.MAX_VALUE; }
 export function extentEnd(i: u32): u64 { return mb2ModuleExtent(<usize>INFO, i, CELL) ? load<u64>(CELL + 8) : u64.MAX_VALUE; }
+export function declKind(i: u32): u32 { return vmDeclAt(i).kind; }
+export function declModCount(i: u32): u32 { return vmDeclAt(i).modCount; }
+/** Multiboot module `k` of declaration `i` (k < declModCount(i)). */
+export function declModStart(i: u32, k: u32): u64 { return vmDeclModule(vmDeclAt(i), k).start; }
+export function declModLen(i: u32, k: u32): u64 { return vmDeclModule(vmDeclAt(i), k).len; }
+export function declModString(i: u32, k: u32): usize { return vmModuleString(vmDeclModule(vmDeclAt(i), k)); }
+export function declModStringLen(i: u32, k: u32): u32 { return vmDeclModule(vmDeclAt(i), k).strLen; }

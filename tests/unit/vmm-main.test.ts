@@ -6,6 +6,8 @@ import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { FakeMachine, Halted, fn, instantiate, runVmmMain, type MachineSpec } from "./support/fake-machine.ts";
 import { LYNNFIELD_VMX, MSR, PENRYN_VMX, intelCpuid, qemu64, skylakeX, vmxMsrs } from "./support/cpus.ts";
+import { F, REG } from "./support/fake-vmx.ts";
+import { standardKludge } from "../loader/mbkernels.ts";
 import { MB1_MAGIC, MB2_END, MB2_MAGIC, PC_2G, QEMU_128M, mb1Info, mb1Mmap, mb2Cmdline, mb2Info, mb2MmapPayload, mb2Tag } from "./support/multiboot.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
@@ -53,7 +55,7 @@ describe("vmm_main with VMs declared by boot modules", () => {
     const info = mb2Info([mb2Tag(6, mb2MmapPayload(FAKE_64M)), mb2Module(0x3000000, 0x3001000, "linuz name=x"), MB2_END]);
     const m = boot(skylakeX(), MB2_MAGIC, 0x10000, put(0x10000, info));
     expect(afterTime(m)).toEqual([
-      "VM config: module 1 (`linuz name=x`): the first word must be `linux` or `initrd`; module ignored",
+      "VM config: module 1 (`linuz name=x`): the first word must be `linux`, `initrd`, `multiboot` or `module`; module ignored",
       "VMs: no declared VM could be created",
     ]);
     expect(m.halted).toBe(true);
@@ -70,6 +72,55 @@ describe("vmm_main with VMs declared by boot modules", () => {
       "VMs: no declared VM could be created",
     ]);
     expect(Buffer.from(new Uint8Array(m.memory.buffer, 0x3000000, 0x1000)).equals(kernel)).toBe(true);
+  });
+
+  it("a multiboot kernel and its module: a VM in 32-bit protected mode as §3.2 says, ended by ACPI S5", () => {
+    // An a.out-kludge kernel (loaded at 2 MiB, entry 0x200100) and one module, in host memory
+    // below the core (the fake machine's low RAM); mem=32 is exactly what the allocator has free.
+    const kernel = Buffer.from(standardKludge());
+    const module = Buffer.alloc(0x1234, 0x5a);
+    const info = mb2Info([mb2Tag(6, mb2MmapPayload(FAKE_64M)),
+      mb2Module(0x800000, 0x800000 + kernel.length, "multiboot name=mb mem=32 -- kernel args"),
+      mb2Module(0x900000, 0x900000 + module.length, "module -- the module"), MB2_END]);
+    const seen: { rax: bigint; rbx: bigint; rip: bigint; cr0: bigint; cs: bigint; entry: bigint }[] = [];
+    const m = new FakeMachine({ uartBusyReads: 2, ...skylakeX() });
+    put(0x10000, info)(m);
+    put(0x800000, kernel)(m);
+    put(0x900000, module)(m);
+    m.vmx.script = (e) => {
+      if (e.entry === 0) {
+        seen.push({ rax: e.reg(REG.RAX), rbx: e.reg(REG.RBX), rip: e.field(F.GUEST_RIP), cr0: e.field(F.GUEST_CR0),
+          cs: e.field(F.CS_AR), entry: e.field(F.ENTRY_CONTROLS) });
+        // `out dx, ax` with DX = 0x604 (PM1a_CNT), AX = SLP_TYP 5 << 10 | SLP_EN: I/O exit
+        // (reason 30; qualification: size - 1, OUT, DX form, port in bits 31:16: SDM Vol 3C Table 28-5).
+        e.setReg(REG.RAX, 0x3400n);
+        return { exit: 30, qual: (0x604n << 16n) | 1n, length: 2 };
+      }
+      return { exit: 12 };
+    };
+    runVmmMain(m, MB2_MAGIC, 0x10000);
+    const lines = afterTime(m);
+    expect(lines[0]).toMatch(/^\[mb\] created: multiboot, RAM 32 MiB at host 0x[0-9a-f]+, image 0x200000-0x208000, entry 0x200100, 1 module, MBI at 0x[0-9a-f]+$/i);
+    expect(lines[1]).toBe("[mb] command line: kernel args");
+    expect(lines).toContain("[mb] powered off (ACPI S5)");
+    expect(seen).toHaveLength(1);
+    const s = seen[0]!;
+    expect(s.rax).toBe(0x2badb002n);
+    expect(s.rbx).toBe(BigInt(Number.parseInt(/MBI at 0x([0-9a-f]+)/i.exec(lines[0] ?? "")?.[1] ?? "0", 16)));
+    expect(s.rip).toBe(0x200100n);
+    expect([s.cr0 & 1n, s.cr0 & (1n << 31n)]).toEqual([1n, 0n]); // PE, no paging (unrestricted guest)
+    expect(s.cs & 0xc0ffn).toBe(0xc09bn); // 32-bit (D/B), 4 KiB granular, present, execute/read
+    expect(s.entry & (1n << 9n)).toBe(0n); // not an IA-32e mode guest
+    // The module's bytes and string in guest RAM: the MBI's mods table names them.
+    const ram = Number(BigInt(Number.parseInt(/at host 0x([0-9a-f]+)/i.exec(lines[0] ?? "")?.[1] ?? "0", 16)));
+    const g = new DataView(m.memory.buffer, ram);
+    const mbi = Number(s.rbx);
+    expect(g.getUint32(mbi + 20, true)).toBe(1);
+    const mod = g.getUint32(mbi + 24, true);
+    const [start, end, str] = [g.getUint32(mod, true), g.getUint32(mod + 4, true), g.getUint32(mod + 8, true)];
+    expect(end - start).toBe(module.length);
+    expect(Buffer.from(new Uint8Array(m.memory.buffer, ram + start, module.length)).equals(module)).toBe(true);
+    expect(Buffer.from(new Uint8Array(m.memory.buffer, ram + str, 11)).toString("latin1")).toBe("the module\0");
   });
 });
 

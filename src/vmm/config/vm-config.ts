@@ -1,8 +1,16 @@
 // VM definitions from the boot loader's modules (docs/vm-config.md). A VM is declared by a
-// multiboot2 module whose string starts with `linux`, optionally followed by one `initrd` module:
+// multiboot2 module whose string starts with its kind, followed by the modules that belong to it:
 //
 //   module2 /boot/vmlinuz    linux name=linux mem=256 -- console=ttyS0 quiet
 //   module2 /boot/initrd.img initrd
+//
+//   module2 /boot/kernel.elf multiboot name=mb mem=32 -- the kernel's command line
+//   module2 /boot/data.bin   module -- the module's string
+//
+// `linux`: a bzImage (Linux boot protocol) with at most one `initrd` after it. `multiboot`: a
+// Multiboot 0.6.96 kernel (src/vmm/loader/multiboot.ts) with zero or more `module` lines after
+// it, which become its multiboot modules in that order (§3.3: mod_start, mod_end and the
+// module's "string", here the text after `--`).
 //
 // Multiboot2 §3.6.6 (tag type 3): mod_start, mod_end (physical, exclusive end) and a
 // NUL-terminated string, which GRUB fills with the words after the file name. The string is
@@ -11,9 +19,10 @@
 // VMs (and the embedded test guests) are unaffected.
 //
 // Pure: reads only the information block (already bounds-checked by src/vmm/boot/multiboot2.ts)
-// and writes the static declaration table below. Nothing here touches `hw`.
+// and writes the static tables below. Nothing here touches `hw`.
 
 import { print, printDec, println, putChar } from "../console/print";
+import { isNameChar, skipSpaces, wordEnd, wordIs, startsWith, copyRest } from "./words";
 
 export const MAX_DECLS: u32 = 4;
 /** VM names: 1..15 bytes of [a-z0-9_-] (they prefix every console line: `[NAME] `). */
@@ -24,14 +33,26 @@ export const MEM_MAX_MIB: u32 = 2048;
 export const MEM_DEFAULT_MIB: u32 = 256;
 /** The kernel command line we copy (the loader re-checks it against the kernel's cmdline_size). */
 export const CMDLINE_MAX: u32 = 1024;
+/** A multiboot module's string (the text after `--` of its `module` line). */
+export const MOD_STRING_MAX: u32 = 255;
+/** Modules beyond this many are not protected from the frame allocator (src/vmm/host-ram.ts). */
+export const MAX_MODULES: u32 = 8;
 const MB2_TAG_MODULE: u32 = 3;
 const MB2_TAG_END: u32 = 0;
+
+export const enum VmKind {
+  /** Linux 64-bit boot protocol (src/vmm/linux-vm.ts). */
+  LINUX = 0,
+  /** Multiboot 0.6.96 (src/vmm/multiboot-vm.ts). */
+  MULTIBOOT = 1,
+}
 
 /**
  * One declared VM (DECL_SIZE bytes, static):
  *   0 kernel  8 kernelLen  16 initrd  24 initrdLen (0 = none)  32 memMiB  36 valid (1 ok, 0 refused)
- *   40 module (index of its linux module)  44 cmdlineLen  48 name (16 bytes, NUL-terminated)
- *   64 cmdline (CMDLINE_MAX + 1 bytes, NUL-terminated)
+ *   40 module (index of its kernel module)  44 cmdlineLen  48 kind (VmKind)
+ *   52 modFirst (vmModuleAt index of its first multiboot module)  56 modCount  60 _pad
+ *   64 name (16 bytes, NUL-terminated)  80 cmdline (CMDLINE_MAX + 1 bytes, NUL-terminated)
  */
 @unmanaged export class VmDecl {
   kernel: u64;
@@ -42,16 +63,33 @@ const MB2_TAG_END: u32 = 0;
   valid: u32;
   module: u32;
   cmdlineLen: u32;
+  kind: u32;
+  modFirst: u32;
+  modCount: u32;
+  _pad: u32;
 }
-const OFF_NAME: usize = 48;
-const OFF_CMDLINE: usize = 64;
-const DECL_SIZE: u32 = 64 + CMDLINE_MAX + 16;
+const OFF_NAME: usize = 64;
+const OFF_CMDLINE: usize = 80;
+const DECL_SIZE: u32 = 80 + CMDLINE_MAX + 16;
+
+/**
+ * A multiboot module of a `multiboot` VM (MOD_SIZE bytes, static, indexed by boot-module number
+ * − 1, so a VM's modules are consecutive records): 0 start  8 len (host-physical extent)
+ *   16 strLen  20 _pad  24 string (MOD_STRING_MAX + 1 bytes, NUL-terminated)
+ */
+@unmanaged export class VmModule {
+  start: u64;
+  len: u64;
+  strLen: u32;
+  _pad: u32;
+}
+const MOD_OFF_STRING: usize = 24;
+const MOD_SIZE: u32 = 24 + MOD_STRING_MAX + 1;
 
 const DECLS: usize = memory.data(<i32>(MAX_DECLS * DECL_SIZE), 16);
+const MODS: usize = memory.data(<i32>(MAX_MODULES * MOD_SIZE), 8);
 let declCount: u32 = 0;
 let moduleCount: u32 = 0;
-/** Modules beyond this many are not protected from the frame allocator (src/vmm/host-ram.ts). */
-export const MAX_MODULES: u32 = 8;
 
 /** Boot modules seen by the last parse (declarations or not). */
 export function vmConfigModuleCount(): u32 { return moduleCount; }
@@ -61,6 +99,10 @@ export function vmDeclCount(): u32 { return declCount; }
 export function vmDeclAt(i: u32): VmDecl { return changetype<VmDecl>(DECLS + <usize>(i % MAX_DECLS) * DECL_SIZE); }
 export function vmDeclName(d: VmDecl): usize { return changetype<usize>(d) + OFF_NAME; }
 export function vmDeclCmdline(d: VmDecl): usize { return changetype<usize>(d) + OFF_CMDLINE; }
+/** Multiboot module `i` of `d`. Invariant: i < d.modCount (the records stay inside MODS). */
+export function vmDeclModule(d: VmDecl, i: u32): VmModule { return vmModuleAt(d.modFirst + i); }
+function vmModuleAt(i: u32): VmModule { return changetype<VmModule>(MODS + <usize>(i % MAX_MODULES) * MOD_SIZE); }
+export function vmModuleString(m: VmModule): usize { return changetype<usize>(m) + MOD_OFF_STRING; }
 
 export const enum CfgError {
   OK = 0,
@@ -79,11 +121,17 @@ export const enum CfgError {
   NO_NAME = 13,
   UNTERMINATED = 14,
   TOO_MANY_MODULES = 15,
+  MODULE_WITHOUT_MULTIBOOT = 16,
+  MODULE_ARGS = 17,
+  MODULE_STRING_TOO_LONG = 18,
+  BAD_EXTENT = 19,
+  INITRD_FOR_MULTIBOOT = 20,
+  MODULE_FOR_LINUX = 21,
 }
 
 export function cfgErrorText(e: CfgError): string {
   switch (e) {
-    case CfgError.UNKNOWN_KIND: return "the first word must be `linux` or `initrd`";
+    case CfgError.UNKNOWN_KIND: return "the first word must be `linux`, `initrd`, `multiboot` or `module`";
     case CfgError.EMPTY_MODULE: return "the module is empty (mod_end <= mod_start)";
     case CfgError.TOO_MANY_VMS: return "too many VMs declared (at most 4)";
     case CfgError.BAD_NAME: return "name= must be 1-15 characters of a-z 0-9 _ -";
@@ -98,41 +146,18 @@ export function cfgErrorText(e: CfgError): string {
     case CfgError.NO_NAME: return "name= is required";
     case CfgError.UNTERMINATED: return "module string is not NUL-terminated inside its tag";
     case CfgError.TOO_MANY_MODULES: return "more than 8 boot modules (the VM it belongs to is not created)";
+    case CfgError.MODULE_WITHOUT_MULTIBOOT: return "module without a preceding valid multiboot module";
+    case CfgError.MODULE_ARGS: return "module takes no options (its string follows --)";
+    case CfgError.MODULE_STRING_TOO_LONG: return "module string longer than 255 bytes";
+    case CfgError.BAD_EXTENT: return "the module ends before it starts (mod_end < mod_start)";
+    case CfgError.INITRD_FOR_MULTIBOOT: return "initrd after a multiboot module (a multiboot VM's modules are `module` lines)";
+    case CfgError.MODULE_FOR_LINUX: return "module after a linux module (a Linux VM takes one `initrd`)";
   }
   return "ok";
 }
 
-// ---- string scanning over [p, end) ----------------------------------------------------------
-
-@inline function isSpace(c: u32): bool { return c == 0x20 || c == 0x09; }
-@inline function isNameChar(c: u32): bool {
-  return (c >= 0x61 && c <= 0x7A) || (c >= 0x30 && c <= 0x39) || c == 0x5F || c == 0x2D;
-}
-function skipSpaces(p: usize, end: usize): usize {
-  while (p < end && isSpace(<u32>load<u8>(p))) p++;
-  return p;
-}
-function wordEnd(p: usize, end: usize): usize {
-  while (p < end && !isSpace(<u32>load<u8>(p))) p++;
-  return p;
-}
-/** Whether [p, e) equals the ASCII literal `s`. */
-function wordIs(p: usize, e: usize, s: string): bool {
-  const n = <usize>s.length;
-  if (e - p != n) return false;
-  for (let i: usize = 0; i < n; i++) if (<u32>load<u8>(p + i) != <u32>s.charCodeAt(<i32>i)) return false;
-  return true;
-}
-/** Whether [p, e) starts with `s`. */
-function startsWith(p: usize, e: usize, s: string): bool {
-  const n = <usize>s.length;
-  if (e - p < n) return false;
-  for (let i: usize = 0; i < n; i++) if (<u32>load<u8>(p + i) != <u32>s.charCodeAt(<i32>i)) return false;
-  return true;
-}
-
-/** Parses `linux …` options at [p, end) into `d`. */
-function parseLinux(d: VmDecl, p: usize, end: usize): CfgError {
+/** Parses the `linux …` / `multiboot …` options at [p, end) into `d`. */
+function parseKernel(d: VmDecl, p: usize, end: usize): CfgError {
   let haveName = false;
   let haveMem = false;
   d.memMiB = MEM_DEFAULT_MIB;
@@ -143,12 +168,8 @@ function parseLinux(d: VmDecl, p: usize, end: usize): CfgError {
     if (p >= end) break;
     const e = wordEnd(p, end);
     if (wordIs(p, e, "--")) {
-      const s = skipSpaces(e, end);
-      let n = end - s;
-      while (n > 0 && isSpace(<u32>load<u8>(s + n - 1))) n--;
-      if (n > <usize>CMDLINE_MAX) return CfgError.CMDLINE_TOO_LONG;
-      memory.copy(vmDeclCmdline(d), s, n);
-      store<u8>(vmDeclCmdline(d) + n, 0);
+      const n = copyRest(e, end, vmDeclCmdline(d), CMDLINE_MAX);
+      if (n < 0) return CfgError.CMDLINE_TOO_LONG;
       d.cmdlineLen = <u32>n;
       break;
     }
@@ -215,6 +236,105 @@ function report(module: u32, s: usize, end: usize, e: CfgError, what: string): v
   println(what);
 }
 
+/** Drops the last declaration (`last` is always declCount − 1, or -1 for none). */
+function dropLast(last: i32): void {
+  if (last < 0) return;
+  vmDeclAt(<u32>last).valid = 0;
+  declCount--;
+}
+
+/** Module `module` [s, z) makes the definition of VM `last` wrong as a whole: reports it and
+ *  drops that VM. Returns -1 (no VM for the next initrd / module to attach to). */
+function refuseLast(last: i32, module: u32, s: usize, z: usize, e: CfgError): i32 {
+  report(module, s, z, e, "VM not created");
+  dropLast(last);
+  return -1;
+}
+
+/** A `linux` or `multiboot` module: a new declaration. Returns its index, or -1 when refused. */
+function declare(kind: VmKind, module: u32, s: usize, w1: usize, z: usize, start: u64, endAddr: u64): i32 {
+  if (declCount >= MAX_DECLS) { report(module, s, z, CfgError.TOO_MANY_VMS, "VM not created"); return -1; }
+  if (endAddr <= start) { report(module, s, z, CfgError.EMPTY_MODULE, "VM not created"); return -1; }
+  const d = vmDeclAt(declCount);
+  memory.fill(changetype<usize>(d), 0, DECL_SIZE);
+  d.kernel = start;
+  d.kernelLen = endAddr - start;
+  d.module = module;
+  d.kind = kind;
+  let e = parseKernel(d, w1, z);
+  if (e == CfgError.OK && nameTaken(declCount)) e = CfgError.DUP_NAME;
+  if (e != CfgError.OK) { report(module, s, z, e, "VM not created"); return -1; }
+  d.valid = 1;
+  declCount++;
+  return <i32>(declCount - 1);
+}
+
+/** An `initrd` module for declaration `last`. Returns what the next module attaches to. */
+function attachInitrd(last: i32, module: u32, s: usize, w1: usize, z: usize, start: u64, endAddr: u64): i32 {
+  if (last < 0) { report(module, s, z, CfgError.INITRD_WITHOUT_LINUX, "module ignored"); return -1; }
+  const d = vmDeclAt(<u32>last);
+  let e = CfgError.OK;
+  if (d.kind != VmKind.LINUX) e = CfgError.INITRD_FOR_MULTIBOOT;
+  else if (skipSpaces(w1, z) != z) e = CfgError.INITRD_ARGS;
+  else if (d.initrdLen != 0) e = CfgError.SECOND_INITRD;
+  else if (endAddr <= start) e = CfgError.EMPTY_MODULE;
+  // Refuse the VM rather than boot it without the initrd the configuration meant to give it.
+  if (e != CfgError.OK) return refuseLast(last, module, s, z, e);
+  d.initrd = start;
+  d.initrdLen = endAddr - start;
+  return last;
+}
+
+/**
+ * A `module [-- STRING]` module for declaration `last`: multiboot module record `module − 1`
+ * (module ≤ MAX_MODULES, checked by the caller). A zero-length module is allowed (§3.3 only
+ * requires mod_end ≥ mod_start). Returns what the next module attaches to.
+ */
+function attachModule(last: i32, module: u32, s: usize, w1: usize, z: usize, start: u64, endAddr: u64): i32 {
+  if (last < 0) { report(module, s, z, CfgError.MODULE_WITHOUT_MULTIBOOT, "module ignored"); return -1; }
+  const d = vmDeclAt(<u32>last);
+  const m = vmModuleAt(module - 1);
+  let e = CfgError.OK;
+  const p = skipSpaces(w1, z);
+  const pe = wordEnd(p, z);
+  if (d.kind != VmKind.MULTIBOOT) e = CfgError.MODULE_FOR_LINUX;
+  else if (p != z && !wordIs(p, pe, "--")) e = CfgError.MODULE_ARGS;
+  else if (endAddr < start) e = CfgError.BAD_EXTENT;
+  else {
+    memory.fill(changetype<usize>(m), 0, MOD_SIZE);
+    if (p != z) {
+      const n = copyRest(pe, z, vmModuleString(m), MOD_STRING_MAX);
+      if (n < 0) e = CfgError.MODULE_STRING_TOO_LONG;
+      else m.strLen = <u32>n;
+    }
+  }
+  if (e != CfgError.OK) return refuseLast(last, module, s, z, e);
+  m.start = start;
+  m.len = endAddr - start;
+  if (d.modCount == 0) d.modFirst = module - 1;
+  d.modCount++;
+  return last;
+}
+
+/** Whether the module string [s, z) belongs to the VM before it (`initrd` or `module`). */
+function isAttachment(s: usize, z: usize): bool {
+  const w0 = skipSpaces(s, z);
+  const w1 = wordEnd(w0, z);
+  return wordIs(w0, w1, "initrd") || wordIs(w0, w1, "module");
+}
+
+/** One module string [s, z) (NUL at z). Returns the declaration the next module attaches to. */
+function parseModule(last: i32, module: u32, s: usize, z: usize, start: u64, endAddr: u64): i32 {
+  const w0 = skipSpaces(s, z);
+  const w1 = wordEnd(w0, z);
+  if (wordIs(w0, w1, "linux")) return declare(VmKind.LINUX, module, s, w1, z, start, endAddr);
+  if (wordIs(w0, w1, "multiboot")) return declare(VmKind.MULTIBOOT, module, s, w1, z, start, endAddr);
+  if (wordIs(w0, w1, "initrd")) return attachInitrd(last, module, s, w1, z, start, endAddr);
+  if (wordIs(w0, w1, "module")) return attachModule(last, module, s, w1, z, start, endAddr);
+  report(module, s, z, CfgError.UNKNOWN_KIND, "module ignored");
+  return -1;
+}
+
 /**
  * Walks the multiboot2 block at `info` (total size at +0, tags from +8, 8-aligned) and records
  * every VM declaration. Every module must be part of a declaration (a stray module is most
@@ -227,7 +347,7 @@ export function parseVmConfigMb2(info: usize): u32 {
   const total = load<u32>(info);
   let off: u32 = 8;
   let module: u32 = 0;
-  let last: i32 = -1; // the declaration the next initrd attaches to
+  let last: i32 = -1; // the declaration the next initrd / module attaches to
   while (off + 8 <= total) {
     const type = load<u32>(info + off);
     const size = load<u32>(info + off + 4);
@@ -241,50 +361,15 @@ export function parseVmConfigMb2(info: usize): u32 {
       const tagEnd = info + off + size;
       let z = s;
       while (z < tagEnd && load<u8>(z) != 0) z++;
-      if (z >= tagEnd) { report(module, s, tagEnd, CfgError.UNTERMINATED, "module ignored"); last = -1; }
-      else if (module > MAX_MODULES) { report(module, s, z, CfgError.TOO_MANY_MODULES, "module ignored"); if (last >= 0) { vmDeclAt(<u32>last).valid = 0; declCount--; } last = -1; }
-      else {
-        const w0 = skipSpaces(s, z);
-        const w1 = wordEnd(w0, z);
-        if (wordIs(w0, w1, "linux")) {
-          last = -1;
-          if (declCount >= MAX_DECLS) report(module, s, z, CfgError.TOO_MANY_VMS, "VM not created");
-          else if (endAddr <= start) report(module, s, z, CfgError.EMPTY_MODULE, "VM not created");
-          else {
-            const d = vmDeclAt(declCount);
-            memory.fill(changetype<usize>(d), 0, DECL_SIZE);
-            d.kernel = start;
-            d.kernelLen = endAddr - start;
-            d.module = module;
-            let e = parseLinux(d, w1, z);
-            if (e == CfgError.OK && nameTaken(declCount)) e = CfgError.DUP_NAME;
-            if (e != CfgError.OK) report(module, s, z, e, "VM not created");
-            else { d.valid = 1; last = <i32>declCount; declCount++; }
-          }
-        } else if (wordIs(w0, w1, "initrd")) {
-          if (last < 0) report(module, s, z, CfgError.INITRD_WITHOUT_LINUX, "module ignored");
-          else {
-            const d = vmDeclAt(<u32>last);
-            let e = CfgError.OK;
-            if (skipSpaces(w1, z) != z) e = CfgError.INITRD_ARGS;
-            else if (d.initrdLen != 0) e = CfgError.SECOND_INITRD;
-            else if (endAddr <= start) e = CfgError.EMPTY_MODULE;
-            if (e != CfgError.OK) {
-              // The VM's definition is wrong as a whole: refuse it rather than boot it without
-              // the initrd the configuration meant to give it.
-              report(module, s, z, e, "VM not created");
-              d.valid = 0;
-              declCount--;
-              last = -1;
-            } else {
-              d.initrd = start;
-              d.initrdLen = endAddr - start;
-            }
-          }
-        } else {
-          report(module, s, z, CfgError.UNKNOWN_KIND, "module ignored");
-          last = -1;
-        }
+      if (z >= tagEnd) {
+        report(module, s, tagEnd, CfgError.UNTERMINATED, "module ignored");
+        last = -1;
+      } else if (module > MAX_MODULES) {
+        report(module, s, z, CfgError.TOO_MANY_MODULES, "module ignored");
+        if (isAttachment(s, z)) dropLast(last);
+        last = -1;
+      } else {
+        last = parseModule(last, module, s, z, start, endAddr);
       }
     }
     off += (size + 7) & ~7;
