@@ -14,6 +14,7 @@ import { exitsCpuidInit, vcpuCpuidEntry, vcpuCpuidFromEntry, vcpuCpuidMiss } fro
 import { cpuidCacheHit } from "./exits/cpuid-cache";
 import { ExitAction } from "./exits/action";
 import { exitsVcpuReady, extEvents } from "./exits/vcpu-ext";
+import { skipInstruction } from "./exits/guest";
 import { eventsPending } from "./events/pending";
 import { ExitTable } from "./dispatch";
 import { pcBlock, pcInterruptWaiting } from "./pc/pc";
@@ -86,7 +87,10 @@ function onCpuidMiss(vcpu: VCpu, leaf: u32, subleaf: u32): ExitAction {
  * after it, as the CPU would after the interrupt handler's IRET.
  */
 function onHlt(vcpu: VCpu): ExitAction {
-  vcpu.advanceRip();
+  // Past HLT, and out of an STI / MOV-SS shadow: `sti; hlt` must be able to take the interrupt
+  // that wakes it at the next entry without an interrupt-window exit first (the shadow covers
+  // only the instruction after STI, SDM Vol 3A §6.8.3 / Vol 3C §24.4.2 Table 24-3).
+  skipInstruction(vcpu);
   // An event already pending (an NMI, an exception to re-inject) ends the HLT at once: it is
   // injected at the next entry (src/vmm/events/apply.ts).
   if (exitsVcpuReady(vcpu) && eventsPending(extEvents(vcpu))) return ExitAction.Resume;

@@ -83,6 +83,15 @@ describe("external interrupts and NMIs", () => {
     e.bool("evException", A.EV, 6, 0);
     expect(decide(IF)).toMatchObject({ action: INJECT, info: info(6, T.HW), irqWin: 1 });
   });
+  it("an interrupt waiting unacknowledged at its controller (IRQ_WAITING) is never injected here, only keeps the window", () => {
+    e.mem.setUint32(A.EV + 24, 0x40000000, true); // EventState.irq = IRQ_WAITING (pending.ts)
+    expect(decide(IF)).toMatchObject({ action: NONE, irqWin: 1 });
+    e.bool("evException", A.EV, 6, 0);
+    expect(decide(IF)).toMatchObject({ action: INJECT, info: info(6, T.HW), irqWin: 1 });
+    e.u32("evNmi", A.EV);
+    expect(decide(IF)).toMatchObject({ action: INJECT, info: info(2, T.NMI), irqWin: 1 });
+    expect(e.mem.getUint32(A.EV + 24, true)).toBe(0x40000000); // still waiting: the controller acknowledges it
+  });
 });
 
 describe("re-injection from IDT-vectoring information", () => {

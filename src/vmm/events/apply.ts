@@ -13,7 +13,7 @@ import { Vmcs32Ctl, Vmcs32Guest, Vmcs32Ro, VmcsNatGuest } from "../../vmx/vmcs/f
 import { PROC_INTERRUPT_WINDOW_EXITING, PROC_NMI_WINDOW_EXITING } from "../../vmx/vmcs/controls";
 import { vmxControls } from "../../vmx/vmx-cpu";
 import { intrValid, INTR_VALID } from "./interruption";
-import { EventState, eventsPending, recordVectoring } from "./pending";
+import { EventState, eventsPending, recordVectoring, IRQ_WAITING } from "./pending";
 import { EntryAction, decideEntry } from "./inject";
 import { exitsVcpuReady, extFits, extEvents, extDecision } from "../exits/vcpu-ext";
 
@@ -32,14 +32,14 @@ export function eventsAfterExit(vcpu: VCpu): void {
     vmread32(Vmcs32Ro.EXIT_INSTRUCTION_LENGTH));
 }
 
-const WIN_IRQ: u32 = 1;
-const WIN_NMI: u32 = 2;
+export const WIN_IRQ: u32 = 1;
+export const WIN_NMI: u32 = 2;
 
 /**
  * Makes the interrupt-/NMI-window exiting controls say `want` (WIN_* bits; NMI only where the CPU
  * allows the control) and remembers it in `ev.windows`. One VMREAD and at most one VMWRITE.
  */
-function setWindows(ev: EventState, want: u32): void {
+export function setWindows(ev: EventState, want: u32): void {
   const dynamic = vmxControls(hw_cpu_index()).procDynamic;
   if ((dynamic & PROC_NMI_WINDOW_EXITING) == 0) want &= ~WIN_NMI;
   const proc = vmread32(Vmcs32Ctl.PROC_BASED_CONTROLS);
@@ -58,14 +58,18 @@ export function eventsBeforeEntry(vcpu: VCpu): bool {
   if (!exitsVcpuReady(vcpu)) return true;
   const ev = extEvents(vcpu);
   if (!eventsPending(ev)) {
-    // Nothing waits: the common case costs no VMREAD when no window is open.
-    if (ev.windows != 0) setWindows(ev, 0);
+    // Nothing to inject: the common case costs no VMREAD when the windows are already as wanted.
+    // An interrupt waiting unacknowledged at its controller (IRQ_WAITING, ext-irq.ts) keeps the
+    // interrupt window open.
+    const want = (ev.irq & IRQ_WAITING) != 0 ? WIN_IRQ : 0;
+    if (ev.windows != want) setWindows(ev, want);
     return true;
   }
   // Something is already being injected in this entry (by an earlier call, or a handler that wrote
   // the field itself): keep it; what waits gets a window exit.
   if (intrValid(vmread32(Vmcs32Ctl.ENTRY_INTERRUPTION_INFO))) {
-    setWindows(ev, ((ev.irq & INTR_VALID) != 0 || intrValid(ev.reinject) ? WIN_IRQ : 0) | (ev.nmi != 0 ? WIN_NMI : 0));
+    const irq = (ev.irq & (INTR_VALID | IRQ_WAITING)) != 0 || intrValid(ev.reinject);
+    setWindows(ev, (irq ? WIN_IRQ : 0) | (ev.nmi != 0 ? WIN_NMI : 0));
     return true;
   }
   const d = extDecision(vcpu);

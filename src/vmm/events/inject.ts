@@ -11,12 +11,14 @@
 // (3) NMI, unless blocked by NMI, STI or MOV SS (§26.3.1.5: entry with NMI injection under
 // MOV-SS blocking fails; STI blocking may block NMIs, §24.4.2 Table 24-3); (4) the external
 // interrupt, only with RFLAGS.IF = 1 and no STI/MOV-SS blocking (§26.3.1.5 checks exactly that).
+// An interrupt that waits unacknowledged at a modelled controller (IRQ_WAITING, ext-irq.ts) is
+// never injected here; it only keeps the interrupt window open behind whatever is.
 
 import {
   IntrType, intrValid, intrType, intrVector, intrMake, intrNeedsLength, intrHasErrorCode,
   combineExceptions, Combine, Vec, BLOCK_STI, BLOCK_MOV_SS, BLOCK_NMI, RFLAGS_IF, INTR_VALID,
 } from "./interruption";
-import { EventState } from "./pending";
+import { EventState, IRQ_WAITING } from "./pending";
 
 export const enum EntryAction {
   /** Nothing injected (the window fields may still ask for an exit). */
@@ -120,6 +122,8 @@ export function decideEntry(
     } else {
       out.irqWindow = 1;
     }
+  } else if ((ev.irq & IRQ_WAITING) != 0) {
+    out.irqWindow = 1;
   }
   return finish(ev, out);
 }
@@ -144,7 +148,7 @@ function emit(out: EntryDecision, info: u32, error: u32, length: u32, cr0Pe: boo
 /** After an injection (or none): ask for a window exit for whatever still waits behind it. */
 function finish(ev: EventState, out: EntryDecision): EntryAction {
   if (out.action == EntryAction.INJECT) {
-    if ((ev.irq & INTR_VALID) != 0 || intrValid(ev.reinject)) out.irqWindow = 1;
+    if ((ev.irq & (INTR_VALID | IRQ_WAITING)) != 0 || intrValid(ev.reinject)) out.irqWindow = 1;
     if (ev.nmi != 0) out.nmiWindow = 1;
   }
   return <EntryAction>out.action;

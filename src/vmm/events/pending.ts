@@ -9,7 +9,11 @@
 //   +12 exception (u32) a hardware exception raised by the VMM, as an interruption-info word
 //   +16 exceptionError  its error code
 //   +20 nmi (u32)       1: an NMI is pending
-//   +24 irq (u32)       bit 31 set: external interrupt pending, vector in bits 7:0
+//   +24 irq (u32)       bit 31 set: external interrupt pending (already acknowledged at its
+//                       controller), vector in bits 7:0; or bit 30 alone (IRQ_WAITING): an
+//                       interrupt controller the VMM models has one for this vCPU, not yet
+//                       acknowledged because the guest cannot take it now (ext-irq.ts); it
+//                       keeps the interrupt window open but is nothing to inject
 //   +28 windows (u32)   window exits requested in the VMCS now (apply.ts: bit 0 interrupt,
 //                       bit 1 NMI), so an entry with nothing pending needs no VMREAD
 
@@ -19,6 +23,13 @@ import {
 } from "./interruption";
 
 export const EVENT_STATE_SIZE: u32 = 32;
+
+/**
+ * EventState.irq bit 30: an interrupt waits at a modelled interrupt controller (IRR), to be
+ * acknowledged only in the entry that injects it (ext-irq.ts). Not INTR_VALID: eventsPending
+ * does not count it, the window logic (apply.ts, inject.ts) does.
+ */
+export const IRQ_WAITING: u32 = 1 << 30;
 
 @unmanaged export class EventState {
   reinject: u32;
@@ -53,7 +64,11 @@ export function queueException(ev: EventState, vector: u32, errorCode: u32): boo
 
 export function queueNmi(ev: EventState): void { ev.nmi = 1; }
 
-/** Queues external interrupt `vector` (one outstanding: the interrupt controller model keeps the rest). */
+/**
+ * Queues external interrupt `vector`, already acknowledged by whoever raised it (one outstanding).
+ * Interrupts of a modelled interrupt controller go through ext-irq.ts instead, which acknowledges
+ * them only when they can be injected.
+ */
 export function queueIrq(ev: EventState, vector: u32): void { ev.irq = INTR_VALID | (vector & 0xFF); }
 
 /**
@@ -73,6 +88,7 @@ export function recordVectoring(ev: EventState, info: u32, errorCode: u32, instr
  * Whether anything waits (re-injection, exception, NMI or interrupt). The run loop asks before
  * every VM entry, so it is one expression without branches: the three interruption words share
  * their valid bit (INTR_VALID, bit 31), and `nmi` is non-zero exactly when an NMI waits.
+ * IRQ_WAITING alone is not pending: nothing is injected for it, only its window stays open.
  */
 @inline export function eventsPending(ev: EventState): bool {
   return (((ev.reinject | ev.exception | ev.irq) & INTR_VALID) | ev.nmi) != 0;

@@ -6,10 +6,12 @@
 // (SDM Vol 3C §25.5.1) is armed for min(end of the time slice, that deadline), so a guest that
 // never exits still sees its timer interrupts on time.
 //
-// Interrupts: before every entry, if the vCPU has no external interrupt queued, the highest
-// deliverable vector of the LAPIC (or the 8259 through LINT0) is acknowledged and queued; the
-// event layer (src/vmm/events/) injects it when RFLAGS.IF = 1 and no STI/MOV-SS shadow blocks
-// it, and opens an interrupt window exit until then (§26.3.1.5, §25.2).
+// Interrupts: before every entry, when the LAPIC (or the 8259 through LINT0) has a vector for the
+// vCPU, it is acknowledged at its controller and injected in this entry if the guest can take it
+// (RFLAGS.IF = 1, no STI/MOV-SS blocking, no other event: §26.3.1.5); otherwise it stays requested
+// (IRR) and an interrupt-window exit (§25.2) brings the vCPU back when it can — the hardware's
+// INTA happens at delivery too, so a higher-priority request arriving meanwhile overtakes it
+// (src/vmm/events/ext-irq.ts).
 //
 // HLT with IF = 1 (src/vmm/core-exits.ts) leaves the vCPU HALTED. pcWakeHalted runs each
 // scheduling round: a halted vCPU whose device deadline has come is ticked and woken when an
@@ -25,9 +27,10 @@ import { VCpuState } from "../../sched/state";
 import { preemptionTimerValue } from "../../sched/policy";
 import { Vm, VmState, vmOf, finishVm, printVmPrefix } from "../vm";
 import { print, printDec, println } from "../console/print";
-import { EventState, queueIrq, queueNmi } from "../events/pending";
+import { EventState, queueNmi } from "../events/pending";
 import { INTR_VALID } from "../events/interruption";
-import { pcBlock, pcCtl, pcTick, pcTakeInterrupt, pcInterruptWaiting, PcStop } from "./pc";
+import { extIrqOpen, extIrqInject, extIrqWait, extIrqNone } from "../events/ext-irq";
+import { pcBlock, pcCtl, pcTick, pcTakeInterrupt, pcInterruptWaiting, PcStop, PcCtl } from "./pc";
 
 /** `[NAME] powered off (why)`, then the first-entry TSC and the exit count, for the benchmarks. */
 function reportPowerOff(vm: Vm, b: usize, stop: u32): void {
@@ -64,14 +67,27 @@ export function pcBeforeEntry(vcpu: VCpu, vm: Vm, b: usize, ev: EventState, slic
   if (now >= c.next) pcTick(vm, b, now);
   if (c.firstEntry == 0) c.firstEntry = now;
   if (c.nmi != 0) { queueNmi(ev); c.nmi = 0; }
-  if ((ev.irq & INTR_VALID) == 0) {
-    const v = pcTakeInterrupt(vm, b, now);
-    if (v >= 0) { queueIrq(ev, <u32>v); c.irqsInjected++; }
-  }
+  // An interrupt queued already acknowledged (queueIrq) is injected by the event layer first.
+  if ((ev.irq & INTR_VALID) == 0) pcOfferInterrupt(vm, b, c, ev, now);
   const until = min<u64>(sliceEnd, c.next);
   const ticks = until > now ? until - now : 1;
   vmwrite32(Vmcs32Guest.PREEMPTION_TIMER_VALUE, preemptionTimerValue(ticks, rate));
   return true;
+}
+
+/**
+ * The controllers' interrupt for this entry: acknowledged and injected now when the guest can
+ * take it, else left in the IRR behind an interrupt window (events/ext-irq.ts). Costs no VMCS
+ * access when no interrupt waits.
+ */
+function pcOfferInterrupt(vm: Vm, b: usize, c: PcCtl, ev: EventState, now: u64): void {
+  if (!pcInterruptWaiting(b)) { extIrqNone(ev); return; }
+  if (!extIrqOpen(ev)) { extIrqWait(ev); return; }
+  const v = pcTakeInterrupt(vm, b, now);
+  // pcTakeInterrupt tests what pcInterruptWaiting tested: -1 is not expected here.
+  if (v < 0) { extIrqNone(ev); return; }
+  extIrqInject(ev, <u32>v, pcInterruptWaiting(b));
+  c.irqsInjected++;
 }
 
 /** Wakes halted PC vCPUs whose device time came and who now have an interrupt waiting. */

@@ -174,10 +174,10 @@ export function pcTick(vm: Vm, b: usize, now: u64): void {
 }
 
 /**
- * The interrupt to inject now, acknowledged at its controller (LAPIC IRR → ISR, or the 8259's
- * INTA when LINT0 is the virtual wire, MP spec §3.6.2.2), or -1. The caller queues it; the event
- * layer (src/vmm/events/) injects it as soon as RFLAGS.IF and the interrupt shadow allow,
- * opening an interrupt window until then.
+ * The interrupt to inject now, acknowledged at its controller (LAPIC IRR → ISR, SDM Vol 3A
+ * §11.8.4; or the 8259's INTA when LINT0 is the virtual wire, MP spec §3.6.2.2), or -1. Called
+ * only in the entry that injects it (pc-run.ts, src/vmm/events/ext-irq.ts): the guest must be
+ * able to take it, since the acknowledgement cannot be undone.
  */
 export function pcTakeInterrupt(vm: Vm, b: usize, now: u64): i32 {
   const l = pcLapic(b);

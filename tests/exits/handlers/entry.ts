@@ -61,3 +61,40 @@ export function hxMsrState(vcpu: usize): usize { return extMsrState(changetype<V
 export function hxMsrBitmap(): usize { return platformMsrBitmap(); }
 export function hxIoBitmapA(vm: usize): usize { return platformIoBitmapA(changetype<Vm>(vm)); }
 export function hxTestDev(vm: usize): usize { return changetype<usize>(platformTestDev(changetype<Vm>(vm))); }
+
+// ---------------------------------------------------------------- the PC platform's interrupts
+// (src/vmm/pc/pc-run.ts pcBeforeEntry with the real controllers, against the fake VMCS)
+import { pcCreate, pcBlock, pcLines, pcSync, PC_BLOCK_BYTES } from "../../../src/vmm/pc/pc";
+import { pcBeforeEntry } from "../../../src/vmm/pc/pc-run";
+import { pcPortRead, pcPortWrite, pcLapicMmioRead, pcLapicMmioWrite } from "../../../src/vmm/pc/pc-io";
+import { irqSet } from "../../../src/vmm/platform/irq-lines";
+import { queueException } from "../../../src/vmm/events/pending";
+import { vmOf } from "../../../src/vmm/vm";
+
+/** `vm` gets a PC platform in the zeroed PC_BLOCK_BYTES at `block`, created at TSC `now`. */
+export function hxPc(vm: usize, block: usize, tscHz: u64, now: u64): bool {
+  memory.fill(block, 0, <usize>PC_BLOCK_BYTES);
+  pcCreate(changetype<Vm>(vm), block, tscHz, now, 64 << 20, 2025, 1, 2, 3, 4, 5);
+  return pcBlock(changetype<Vm>(vm)) == block;
+}
+/** What the run loop does for a PC vCPU before an entry (the slice never ends here). */
+export function hxPcBeforeEntry(vcpu: usize): bool {
+  const c = changetype<VCpu>(vcpu);
+  exitsVcpuReady(c);
+  const vm = vmOf(c);
+  return pcBeforeEntry(c, vm, pcBlock(vm), extEvents(c), u64.MAX_VALUE, 0);
+}
+export function hxPcIn(vm: usize, port: u32, size: u32): u32 { return pcPortRead(changetype<Vm>(vm), port, size); }
+export function hxPcOut(vm: usize, port: u32, size: u32, v: u32): void { pcPortWrite(changetype<Vm>(vm), port, size, v); }
+export function hxPcLapicRead(vm: usize, off: u32): u32 { return <u32>pcLapicMmioRead(changetype<Vm>(vm), <u64>off, 4); }
+export function hxPcLapicWrite(vm: usize, off: u32, v: u32): void { pcLapicMmioWrite(changetype<Vm>(vm), <u64>off, 4, <u64>v); }
+/** ISA IRQ line `irq` to `level`, then the wiring samples it (a device model would do this). */
+export function hxPcIrqLine(vm: usize, irq: u32, level: bool, now: u64): void {
+  const b = pcBlock(changetype<Vm>(vm));
+  irqSet(pcLines(b), irq, level);
+  pcSync(changetype<Vm>(vm), b, now);
+}
+export function hxException(vcpu: usize, vector: u32, err: u32): bool {
+  exitsVcpuReady(changetype<VCpu>(vcpu));
+  return queueException(extEvents(changetype<VCpu>(vcpu)), vector, err);
+}
