@@ -146,3 +146,67 @@ describe("16-bit mode (real mode, 16-bit protected mode)", () => {
     expect(d("8b 06 34", 3).status).toBe(S.TRUNCATED);
   });
 });
+
+// decodeMmio decodes the common 64-bit forms itself (src/vmm/mmio/decoder.ts) and hands everything
+// else to decodeMmioGeneral (decoder-general.ts): both must give the same MmioInsn, byte for byte.
+describe("the common forms' fast path agrees with the general decoder", () => {
+  const OUT2 = OUT + 0x100;
+  /** Both decoders on `bytes`: null when they agree (status and all 72 bytes), else both results. */
+  function differ(bytes: number[], mode: number, avail: number): string | null {
+    v.bytes.fill(0xcc, CODE, CODE + 32);
+    v.bytes.set(bytes, CODE);
+    v.bytes.fill(0x5a, OUT, OUT + 72);
+    v.bytes.fill(0x5a, OUT2, OUT2 + 72);
+    const a = v.u32("mmioDecode", CODE, avail, mode, OUT);
+    const b = v.u32("mmioDecodeGeneral", CODE, avail, mode, OUT2);
+    let same = a === b;
+    for (let i = 0; same && i < 72; i++) same = v.bytes[OUT + i] === v.bytes[OUT2 + i];
+    if (same) return null;
+    return `${bytes.map((x) => x.toString(16)).join(" ")} mode ${mode} avail ${avail}: ${a} ` +
+      `[${[...v.bytes.subarray(OUT, OUT + 72)].join(",")}] vs ${b} [${[...v.bytes.subarray(OUT2, OUT2 + 72)].join(",")}]`;
+  }
+  let seed = 12345;
+  const rnd = (): number => { seed = (seed * 1103515245 + 12345) >>> 0; return (seed >>> 16) & 0xff; };
+
+  it("every REX × opcode × ModRM of the fast forms, in each mode and with 15 or 11 bytes fetched", () => {
+    const bad: string[] = [];
+    let fast = 0;
+    for (const rex of [-1, ...Array.from({ length: 16 }, (_, i) => 0x40 + i)]) {
+      for (const op of [0x88, 0x89, 0x8a, 0x8b, 0xc6, 0xc7]) {
+        for (let modrm = 0; modrm < 256; modrm++) {
+          const bytes = [...(rex < 0 ? [] : [rex]), op, modrm, ...Array.from({ length: 12 }, rnd)];
+          for (const [mode, avail] of [[64, 15], [64, 11], [32, 15], [16, 15]] as const) {
+            const d = differ(bytes, mode, avail);
+            if (d) bad.push(d);
+            else if (mode === 64 && avail === 15 && v.mem.getUint32(OUT, true) === S.OK) fast++;
+          }
+        }
+      }
+    }
+    expect(bad.slice(0, 3)).toEqual([]);
+    expect(fast).toBeGreaterThan(10000);
+  });
+  it("fewer bytes fetched, and the forms next to the fast ones (prefixes, SIB, RIP-relative, two REX)", () => {
+    const bad: string[] = [];
+    for (let n = 0; n < 2000; n++) {
+      const prefix = [[], [0x66], [0x67], [0xf0], [0x64], [0x48, 0x48], [0x66, 0x48], [0x0f]][n % 8]!;
+      const bytes = [...prefix, [0x88, 0x89, 0x8a, 0x8b, 0xc6, 0xc7, 0xa1, 0xb6][rnd() & 7]!,
+        ...Array.from({ length: 14 }, rnd)].slice(0, 15);
+      for (const mode of [64, 32, 16]) {
+        for (const avail of [15, 11, 10, 6, 3, 2, 1, 0]) {
+          const d = differ(bytes, mode, avail);
+          if (d) bad.push(d);
+        }
+      }
+    }
+    expect(bad.slice(0, 3)).toEqual([]);
+  });
+  it("random bytes", () => {
+    const bad: string[] = [];
+    for (let n = 0; n < 20000; n++) {
+      const d = differ(Array.from({ length: 15 }, rnd), [64, 32, 16][n % 3]!, 15);
+      if (d) bad.push(d);
+    }
+    expect(bad.slice(0, 3)).toEqual([]);
+  });
+});

@@ -89,7 +89,10 @@ import {
   GuestMemory, gmRead, gmWrite, gmReadScalar, gmWriteScalar, gmReadQword, gmReadShort,
 } from "../../src/ept/guest-memory";
 import { gmReadQwordCached, gmReadShortCached, GM_CACHE_SIZE } from "../../src/ept/page-cache";
-import { GuestPagingRegs, GuestWalk, guestTranslate, guestFetch } from "../../src/ept/guest-paging";
+import { GuestPagingRegs, GuestWalk, guestTranslate } from "../../src/ept/guest-paging";
+import {
+  guestFetch, guestFetchHead, FS_REGS, FS_WALK, FS_BYTES, FS_LINEAR, FETCH_STATE_SIZE,
+} from "../../src/ept/guest-fetch";
 
 @inline function phys(p: usize): IdentityPhys { return changetype<IdentityPhys>(p); }
 @inline function tf(p: usize): TableFrames { return changetype<TableFrames>(p); }
@@ -146,6 +149,19 @@ export function gwTranslate(gm: usize, mem: usize, regs: usize, linear: u64, acc
   return guestTranslate<IdentityPhys>(changetype<GuestMemory>(gm), phys(mem),
     changetype<GuestPagingRegs>(regs), linear, access, changetype<GuestWalk>(out));
 }
+/** guestFetchHead with fetch state `fs` (its paging registers, linear address and access filled in). */
+export function gwFetchHead(gm: usize, mem: usize, fs: usize): u32 {
+  return guestFetchHead<IdentityPhys>(changetype<GuestMemory>(gm), phys(mem), fs);
+}
+export function fsOffsets(): u64 {
+  // FS_REGS | FS_WALK << 16 | FS_BYTES << 32 | FS_LINEAR << 48 (FS_ACCESS = FS_LINEAR + 8)
+  return <u64>FS_REGS | (<u64>FS_WALK << 16) | (<u64>FS_BYTES << 32) | (<u64>FS_LINEAR << 48);
+}
+export function fetchStateSize(): u32 { return <u32>FETCH_STATE_SIZE; }
+export function gwTranslateCached(gm: usize, mem: usize, regs: usize, linear: u64, access: u32, out: usize, cache: usize): u32 {
+  return guestTranslate<IdentityPhys>(changetype<GuestMemory>(gm), phys(mem),
+    changetype<GuestPagingRegs>(regs), linear, access, changetype<GuestWalk>(out), cache);
+}
 export function gwFetch(gm: usize, mem: usize, regs: usize, linear: u64, access: u32, dst: usize, len: u32, out: usize): u32 {
   return guestFetch<IdentityPhys>(changetype<GuestMemory>(gm), phys(mem),
     changetype<GuestPagingRegs>(regs), linear, access, dst, len, changetype<GuestWalk>(out));
@@ -153,8 +169,12 @@ export function gwFetch(gm: usize, mem: usize, regs: usize, linear: u64, access:
 
 // ---------------------------------------------------------------- vmm/mmio
 import { MmioInsn } from "../../src/vmm/mmio/insn";
-import { decodeMmio } from "../../src/vmm/mmio/decoder";
+import { decodeMmio, decodeMmioGeneral } from "../../src/vmm/mmio/decoder";
 
 export function mmioDecode(code: usize, avail: u32, mode: u32, out: usize): u32 {
   return decodeMmio(code, avail, mode, changetype<MmioInsn>(out));
+}
+/** The general decoder alone (no fast path): the reference the fast path is compared with. */
+export function mmioDecodeGeneral(code: usize, avail: u32, mode: u32, out: usize): u32 {
+  return decodeMmioGeneral(code, avail, mode, changetype<MmioInsn>(out));
 }

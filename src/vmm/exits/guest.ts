@@ -10,8 +10,8 @@ import { Seg } from "../mmio/insn";
 import { BLOCK_STI, BLOCK_MOV_SS, Vec } from "../events/interruption";
 import { queueException } from "../events/pending";
 import { stopVm, vmOf, MAX_VMS } from "../vm";
-import { extEvents, extPaging, guestMaxPhysBits, extFits, MAX_VCPUS_PER_VM } from "./vcpu-ext";
-import { GM_CACHE_SIZE } from "../../ept/page-cache";
+import { extEvents, guestMaxPhysBits, extFits, MAX_VCPUS_PER_VM } from "./vcpu-ext";
+import { FETCH_STATE_SIZE, FS_REGS } from "../../ept/guest-fetch";
 import { eventsBeforeEntry } from "../events/apply";
 
 const EFER_LMA: u64 = 1 << 10;
@@ -72,30 +72,62 @@ export function guestSegmentBase(seg: u32): u64 {
   return 0;
 }
 
-/** The guest's paging registers (real CR0/CR4: what the MMU uses) into the vCPU's walk block. */
-export function guestPagingRegs(vcpu: VCpu): GuestPagingRegs {
-  const r = extPaging(vcpu);
-  r.cr0 = vmreadNat(VmcsNatGuest.CR0);
-  r.cr3 = vmreadNat(VmcsNatGuest.CR3);
-  r.cr4 = vmreadNat(VmcsNatGuest.CR4);
-  r.efer = guestEfer();
-  r.maxPhysBits = guestMaxPhysBits();
-  return r;
+/**
+ * Each vCPU's instruction-emulation state, in a static slab indexed like the vCPU extension blocks
+ * (vcpu-ext.ts): everything the MMIO path (exits/ept.ts) and INS/OUTS (exits/io.ts) work in, at
+ * fixed offsets from one address, so the exit path computes that address once. EMU_SIZE bytes:
+ *   0 FetchState (FETCH_STATE_SIZE, src/ept/guest-fetch.ts: page cache, paging registers, walk,
+ *     instruction bytes)   EMU_INSN MmioInsn (72)   EMU_CELL an 8-byte result cell
+ *   EMU_GPA, EMU_QUAL (u64 each), EMU_RANGE (usize), EMU_CSAR (u32): the MMIO exit's values that
+ *     must survive the calls of the handler (kept here rather than in registers)
+ * A guest's exits come from the same few code and table pages, which the page cache spares a
+ * RAM-map check and EPT walk each. A vCPU beyond the slab (extFits false) has none.
+ */
+export const EMU_INSN: usize = FETCH_STATE_SIZE;
+export const EMU_CELL: usize = EMU_INSN + 72;
+export const EMU_GPA: usize = EMU_CELL + 8;
+export const EMU_QUAL: usize = EMU_GPA + 8;
+export const EMU_RANGE: usize = EMU_QUAL + 8;
+export const EMU_CSAR: usize = EMU_RANGE + 4;
+const EMU_SIZE: usize = (EMU_CSAR + 4 + 15) & ~15;
+const EMU_SLAB: usize = memory.data(<i32>(<usize>(MAX_VMS * MAX_VCPUS_PER_VM) * EMU_SIZE), 16);
+
+/** `vcpu`'s emulation state (see above). Invariant: extFits(vcpu) (exitsVcpuReady succeeded). */
+export function guestEmuState(vcpu: VCpu): usize {
+  const i = (vmOf(vcpu).id % MAX_VMS) * MAX_VCPUS_PER_VM + vcpu.index % MAX_VCPUS_PER_VM;
+  return EMU_SLAB + <usize>i * EMU_SIZE;
 }
 
 /**
- * One GmPageCache (src/ept/page-cache.ts) per vCPU, for the guest page walks and instruction
- * fetches of the handlers (MMIO, INS/OUTS): a guest's exits come from the same few code and
- * table pages, which the cache spares a RAM-map check and EPT walk each. Indexed like the vCPU
- * extension blocks (vcpu-ext.ts); a vCPU beyond the slab uses none.
+ * The guest's paging registers (real CR0/CR4: what the MMU uses) into the paging-register block
+ * of the emulation state at `es` (guestEmuState). maxPhysBits is a constant of the host, stored
+ * on first use.
  */
-const PAGE_CACHES: usize = memory.data(<i32>(MAX_VMS * MAX_VCPUS_PER_VM * GM_CACHE_SIZE), 16);
+export function guestPagingRegsAt(es: usize): GuestPagingRegs {
+  readPagingRegs(es);
+  return changetype<GuestPagingRegs>(es + FS_REGS);
+}
 
-/** `vcpu`'s page cache (what guestTranslate/guestFetch take), or 0. */
+/** guestPagingRegsAt's work, for callers that read more VMCS fields around it (one call fewer). */
+@inline export function readPagingRegs(es: usize): void {
+  store<u64>(es, vmreadNat(VmcsNatGuest.CR0), FS_REGS + offsetof<GuestPagingRegs>("cr0"));
+  store<u64>(es, vmreadNat(VmcsNatGuest.CR3), FS_REGS + offsetof<GuestPagingRegs>("cr3"));
+  store<u64>(es, vmreadNat(VmcsNatGuest.CR4), FS_REGS + offsetof<GuestPagingRegs>("cr4"));
+  store<u64>(es, guestEfer(), FS_REGS + offsetof<GuestPagingRegs>("efer"));
+  if (load<u32>(es, FS_REGS + offsetof<GuestPagingRegs>("maxPhysBits")) == 0) {
+    store<u32>(es, guestMaxPhysBits(), FS_REGS + offsetof<GuestPagingRegs>("maxPhysBits"));
+  }
+}
+
+/** guestPagingRegsAt for `vcpu`. Invariant: extFits(vcpu). */
+export function guestPagingRegs(vcpu: VCpu): GuestPagingRegs {
+  return guestPagingRegsAt(guestEmuState(vcpu));
+}
+
+/** `vcpu`'s page cache (what guestTranslate/guestFetch take), or 0 for a vCPU beyond the slab. */
 export function guestPageCache(vcpu: VCpu): usize {
   if (!extFits(vcpu)) return 0;
-  const i = (vmOf(vcpu).id % MAX_VMS) * MAX_VCPUS_PER_VM + vcpu.index;
-  return PAGE_CACHES + <usize>i * GM_CACHE_SIZE;
+  return guestEmuState(vcpu);
 }
 
 /**

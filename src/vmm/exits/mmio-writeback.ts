@@ -10,8 +10,19 @@
 
 import { MmioInsn, Extend, AccessKind } from "../mmio/insn";
 
+/** All-ones of 0…8 bytes (then all-ones up to 15): one load instead of a shift and a compare. */
+const WIDTH_MASKS: usize = memory.data<u64>([
+  0, 0xFF, 0xFFFF, 0xFFFFFF, 0xFFFFFFFF, 0xFF_FFFFFFFF, 0xFFFF_FFFFFFFF, 0xFFFFFF_FFFFFFFF,
+  0xFFFFFFFF_FFFFFFFF, 0xFFFFFFFF_FFFFFFFF, 0xFFFFFFFF_FFFFFFFF, 0xFFFFFFFF_FFFFFFFF,
+  0xFFFFFFFF_FFFFFFFF, 0xFFFFFFFF_FFFFFFFF, 0xFFFFFFFF_FFFFFFFF, 0xFFFFFFFF_FFFFFFFF,
+]);
+
+/**
+ * The low `bytes` bytes set. MmioInsn sizes are 1, 2, 4 or 8; the `& 15` only keeps the load
+ * inside the table whatever the value.
+ */
 @inline function widthMask(bytes: u32): u64 {
-  return bytes >= 8 ? 0xFFFFFFFFFFFFFFFF : (<u64>1 << (<u64>bytes * 8)) - 1;
+  return load<u64>(WIDTH_MASKS + (<usize>(bytes & 15) << 3));
 }
 
 /** `v` (its low `from` bytes) sign-extended to 64 bits. */
@@ -40,7 +51,9 @@ export function loadResult(insn: MmioInsn, old: u64, loaded: u64): u64 {
  * register's value `reg` (ignored for STORE_IMM).
  */
 export function storeValue(insn: MmioInsn, reg: u64): u64 {
-  if (insn.kind == AccessKind.STORE_IMM) return insn.imm & widthMask(insn.size);
-  if (insn.size == 1 && insn.regHigh8 != 0) return (reg >> 8) & 0xFF;
-  return reg & widthMask(insn.size);
+  const size = insn.size;
+  if (insn.kind == AccessKind.STORE_IMM) return insn.imm & widthMask(size);
+  // AH…BH (regHigh8, 1 or 0; only with 1-byte accesses) are bits 15:8: shifted down by 8.
+  const shift = size == 1 ? insn.regHigh8 << 3 : 0;
+  return (reg >> <u64>shift) & widthMask(size);
 }

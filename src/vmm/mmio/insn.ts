@@ -2,7 +2,7 @@
 // per vCPU). Layout, 72 bytes:
 //
 //   0 status   4 length   8 kind   12 size   16 reg   20 regHigh8   24 regSize   28 extend
-//  32 segment 36 addrSize 40 base  44 index  48 scale 52 pad       56 imm (u64) 64 disp (u64)
+//  32 segment 36 addrSize 40 base  44 index  48 scale 52 mode      56 imm (u64) 64 disp (u64)
 
 export const enum DecodeStatus {
   OK = 0,
@@ -63,7 +63,8 @@ export const REG_RIP: u32 = 0x10;
   base: u32;
   index: u32;
   scale: u32;
-  _pad: u32;
+  /** The code mode it was decoded for (16, 32, 64: decodeMmio's `mode`): RIP wraps accordingly. */
+  mode: u32;
   /** Immediate for STORE_IMM, already sign-extended to `size` bytes (C7 with REX.W: to 64 bits). */
   imm: u64;
   /** Displacement (sign-extended), or the moffs address for A0–A3. RIP-relative: from next RIP. */
