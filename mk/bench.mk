@@ -16,7 +16,7 @@ BENCH_OUT := $(BUILD)/bench
 BENCH_KERNELS := crc32 pagewalk sha256 sieve quicksort matmul matmul_f64 ept
 BENCH_KERNELS_ONLY ?=
 # The back end's sources: a change rebuilds the ts2native executables.
-BENCH_T2N_SRC := $(wildcard tools/ts2native/bin/*.js tools/ts2native/src/*.ts tools/ts2native/runtime/*.asm)
+BENCH_T2N_SRC := $(wildcard tools/ts2native/bin/*.js tools/ts2native/bin/*.mjs tools/ts2native/src/*.ts tools/ts2native/runtime/*.asm)
 BENCH_WASM2C_RT := /usr/share/wabt/wasm2c
 BENCH_ASC_FLAGS := -O3 --runtime stub --use abort= --initialMemory 48
 
@@ -26,7 +26,7 @@ bench-kernels-build: $(foreach k,$(BENCH_KERNELS),$(BENCH_OUT)/$(k).wasm $(BENCH
 # runs alone.
 bench-ts2native-kernels: deps
 	@$(MAKE) --no-print-directory -j2 bench-kernels-build
-	@$(NODE_BIN)/tsx tools/bench/kernels.ts $(BENCH_KERNELS_ONLY)
+	@BENCH_OUT=$(BENCH_OUT) $(NODE_BIN)/tsx tools/bench/kernels.ts $(BENCH_KERNELS_ONLY)
 
 test-bench: $(BENCH_OUT)/sha256.wasm $(BENCH_OUT)/crc32.wasm | deps
 	$(NODE_BIN)/vitest run tests/bench

@@ -11,7 +11,8 @@
 // engines (rotating which goes first); figures are medians. Instruction counts: callgrind.
 //
 // usage: tsx tools/bench/kernels.ts [NAME...]
-//   env BENCH_ROUNDS (default 21), BENCH_WARMUP (default 2), BENCH_VALGRIND=0 (skip counts)
+//   env BENCH_ROUNDS (default 21), BENCH_WARMUP (default 2), BENCH_VALGRIND=0 (skip counts),
+//   BENCH_OUT (default build/bench: where the kernels were built)
 
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
@@ -20,7 +21,9 @@ import { createInterface } from "node:readline";
 import { benchLine, formatRatio, geomean, median, netTime, parseCallgrindIr, relativeMad, roundOrder } from "./stats.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
-const OUT = join(ROOT, "build/bench");
+// The build directory's bench folder: mk/bench.mk passes $(BUILD)/bench, so a private
+// `make BUILD=build-x …` measures its own executables.
+const OUT = resolve(ROOT, process.env["BENCH_OUT"] ?? "build/bench");
 
 interface Kernel {
   name: string;

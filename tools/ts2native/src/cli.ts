@@ -7,6 +7,9 @@ import { compileModule } from "./compile.ts";
 import { CompileError, UsageError } from "./errors.ts";
 import { linkExecutable } from "./exe.ts";
 
+// the compiler itself, for in-process users of the bundled CLI (bin/load.mjs, tests/ts2native/bench.ts)
+export { compileModule };
+
 type Handler = (args: string[]) => void;
 
 const USAGE = `usage:

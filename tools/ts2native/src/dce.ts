@@ -22,7 +22,7 @@ export function removeDeadCode(fn: LoweredFunc): void {
   for (let round = 0; round < 2; round++) {
     const dead = new Set<number>();
     for (const b of blockLiveness(fn)) {
-      const live = new Set(b.liveOut);
+      const live = b.liveOut.copy();
       for (let n = b.last; n >= b.first; n--) {
         const i = fn.insts[n]!;
         let used = false;

@@ -7,7 +7,7 @@
 
 import { widthOf, type FnCtx } from "./emit-ctx.ts";
 import type { Cond, Opnd } from "./ir.ts";
-import { fitsS32, reg } from "./x86.ts";
+import { reg } from "./x86.ts";
 
 const INT_CC: Record<string, string> = {
   eq: "e", ne: "ne", lt_s: "l", lt_u: "b", gt_s: "g", gt_u: "a", le_s: "le", le_u: "be", ge_s: "ge", ge_u: "ae",
@@ -21,7 +21,11 @@ const INVERSE: Record<string, string> = {
 
 export type Flags = { cc: string } | { special: "feq" | "fne" };
 
-/** Emits the flag-setting instructions for `c`; returns what to test. Uses rcx, rdx, xmm14, xmm15. */
+/**
+ * Emits the flag-setting instructions for `c`; returns what to test. Scratch: rax (a constant or
+ * memory left operand), r11 (a 64-bit constant), xmm14, xmm15 — not rcx/rdx, which the
+ * allocator hands out (regalloc.ts `scratchOf` lists what each instruction does use).
+ */
 export function emitFlags(ctx: FnCtx, c: Cond): Flags {
   if (c.t === "f32" || c.t === "f64") return floatFlags(ctx, c);
   if (c.cc === "test") return testFlags(ctx, c);
@@ -35,8 +39,8 @@ export function emitFlags(ctx: FnCtx, c: Cond): Flags {
   }
   let left: string;
   if (a.k === "c") {
-    ctx.intToReg(a, "rcx", w);
-    left = w === 32 ? "ecx" : "rcx";
+    ctx.intToReg(a, "rax", w);
+    left = reg("rax", w);
   } else left = ctx.intRM(a, w);
   const leftIsMem = left.includes("[");
   // TEST r,r sets ZF and SF like CMP r,0 and clears CF and OF as it does: valid for every predicate
@@ -45,15 +49,12 @@ export function emitFlags(ctx: FnCtx, c: Cond): Flags {
     if (ctx.flagsFrom !== left || (cc !== "eq" && cc !== "ne")) ctx.ins(`test ${left}, ${left}`);
   } else {
     let right: string;
-    if (b.k === "c" && (w === 32 || fitsS32(b.bits))) right = ctx.intSrc(b, w);
-    else if (b.k === "c") {
-      ctx.intToReg(b, "rdx", w);
-      right = "rdx";
-    } else {
+    if (b.k === "c") right = ctx.intSrc(b, w, "r11");
+    else {
       right = ctx.intRM(b, w);
       if (leftIsMem && right.includes("[")) {
-        ctx.intToReg(a, "rcx", w);
-        left = w === 32 ? "ecx" : "rcx";
+        ctx.intToReg(a, "rax", w);
+        left = reg("rax", w);
       }
     }
     ctx.ins(`cmp ${left}, ${right}`);
@@ -68,20 +69,17 @@ function testFlags(ctx: FnCtx, c: Cond): Flags {
   const [a, b] = c.a.k === "c" ? [c.b, c.a] : [c.a, c.b];
   let left: string;
   if (a.k === "c") {
-    ctx.intToReg(a, "rcx", w);
-    left = reg("rcx", w);
+    ctx.intToReg(a, "rax", w);
+    left = reg("rax", w);
   } else left = ctx.intRM(a, w);
   let right: string;
-  if (b.k === "c" && (w === 32 || fitsS32(b.bits))) right = ctx.intSrc(b, w);
-  else if (b.k === "c") {
-    ctx.intToReg(b, "rdx", w);
-    right = "rdx";
-  } else {
+  if (b.k === "c") right = ctx.intSrc(b, w, "r11");
+  else {
     right = ctx.intRM(b, w);
     if (right.includes("[")) {
       if (left.includes("[")) {
-        ctx.intToReg(a, "rcx", w);
-        left = reg("rcx", w);
+        ctx.intToReg(a, "rax", w);
+        left = reg("rax", w);
       }
       [left, right] = [right, left];
     }
@@ -127,7 +125,7 @@ export function emitCondJump(ctx: FnCtx, c: Cond, target: string): void {
   }
 }
 
-/** Sets register r64 (not rdx) to the condition's 0/1 value. */
+/** Sets register r64 (not rdx: float eq/ne use dl, regalloc.ts blocks rdx there) to the condition's 0/1 value. */
 export function emitCondValue(ctx: FnCtx, c: Cond, r64 = "rax"): void {
   const f = emitFlags(ctx, c);
   const b = reg(r64, 8);

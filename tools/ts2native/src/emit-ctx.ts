@@ -1,9 +1,10 @@
 // Per-function emission context: output lines, labels, trap stubs, the frame layout and the
 // primitive moves between operand locations (registers, frame slots, constants).
-// Scratch registers (never allocated): rax rcx rdx r11 xmm14 xmm15; r15 = memory base.
+// Scratch registers (never allocated): rax r11 xmm14 xmm15, and rcx/rdx in the instructions
+// regalloc.ts `scratchOf` lists; r15 = memory base.
 
 import type { Allocation, Loc } from "./regalloc.ts";
-import type { Opnd } from "./ir.ts";
+import type { Cond, Opnd } from "./ir.ts";
 import type { NumType } from "./module.ts";
 import { fitsS32, hex64, imm, reg } from "./x86.ts";
 
@@ -29,13 +30,22 @@ export class FnCtx {
    */
   flagsFrom: string | null = null;
 
+  /**
+   * The condition whose flags the last emitted instruction (a CMOV of a select) left in place, so
+   * that a following select on the same condition (if-conversion's, ifconv.ts) skips the compare.
+   * Any other instruction or a label clears it.
+   */
+  flagsCond: { cond: Cond; cc: string; dst: string } | null = null;
+
   ins(s: string): void {
     this.out.push("    " + s);
     this.flagsFrom = null;
+    this.flagsCond = null;
   }
   label(l: string): void {
     this.out.push(l + ":");
     this.flagsFrom = null;
+    this.flagsCond = null;
   }
   local(): string {
     return `.X${this.nextLocal++}`;
@@ -153,7 +163,7 @@ export class FnCtx {
     }
     if (l.k === "reg") {
       if (l.reg !== src) this.ins(`mov ${reg(l.reg, w)}, ${reg(src, w)}`);
-    } else this.ins(`mov ${this.slotMem(l.index)}, ${reg(src, w)}`);
+    } else this.ins(`mov ${this.slotMem(l.index)}, ${src}`); // the whole zero-extended value (see move)
   }
 
   /** dst := src for a value of type t. */
@@ -168,12 +178,14 @@ export class FnCtx {
       else this.intToReg(src, l.reg, w);
       return;
     }
+    // Integer slots always hold 64 bits, an i32 zero-extended (registers hold i32 values that
+    // way too), so the allocator's moves (pmov) can copy any integer slot as a 64-bit word.
     const mem = this.slotMem(l.index);
     if (src.k === "c") {
-      if (w === 32) this.ins(`mov dword ${mem}, ${imm(src.bits, 32)}`);
-      else if (fitsS32(src.bits)) this.ins(`mov qword ${mem}, ${imm(src.bits, 64)}`);
+      const v = float ? src.bits : w === 32 ? BigInt.asUintN(32, src.bits) : src.bits;
+      if (fitsS32(v)) this.ins(`mov qword ${mem}, ${imm(v, 64)}`);
       else {
-        this.ins(`mov rax, ${hex64(src.bits)}`);
+        this.ins(`mov rax, ${hex64(v)}`);
         this.ins(`mov ${mem}, rax`);
       }
       return;
@@ -181,10 +193,10 @@ export class FnCtx {
     const r = this.regOf(src);
     if (r) {
       if (float) this.ins(`${w === 32 ? "movss" : "movsd"} ${mem}, ${r}`);
-      else this.ins(`mov ${mem}, ${reg(r, w)}`);
+      else this.ins(`mov ${mem}, ${r}`);
       return;
     }
-    this.ins(`mov ${reg("rax", w)}, ${this.memOf(src, w === 32 ? "dword" : "qword")}`);
-    this.ins(`mov ${mem}, ${reg("rax", w)}`);
+    this.ins(`mov rax, ${this.memOf(src, "qword")}`);
+    this.ins(`mov ${mem}, rax`);
   }
 }

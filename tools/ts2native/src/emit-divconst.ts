@@ -5,7 +5,7 @@
 // remainder is n - q*d in the operation's width. A zero divisor and INT_MIN / -1 keep the
 // trapping path in emit-int.ts; so do d = -1 and constant dividends.
 // Scratch: rax, rdx (the MUL/IMUL pair), r11. The dividend is read from its home (never rax,
-// rdx or r11: they are not allocated).
+// r11, nor rdx: the allocator keeps rdx free around division by a constant, regalloc.ts scratchOf).
 
 import type { FnCtx, Width } from "./emit-ctx.ts";
 import type { Opnd } from "./ir.ts";
@@ -90,7 +90,7 @@ export function emitDivConst(ctx: FnCtx, name: string, w: Width, dst: number, a:
       ctx.ins(`mov r11, ${hex64(d)}`);
       ctx.ins(`imul ${R(q)}, ${R("r11")}`);
     }
-    // into the destination register when there is one (it is never q: rax/rdx are not allocated)
+    // into the destination register when there is one (it is never q: rax is not allocated, rdx not here)
     const l = ctx.loc(dst);
     const r = l.k === "reg" ? l.reg : "r11";
     if (R(r) !== n) ctx.ins(`mov ${R(r)}, ${n}`);

@@ -7,7 +7,8 @@
 
 import { callLayout, type ArgLoc } from "./callconv.ts";
 import { FnCtx, widthOf } from "./emit-ctx.ts";
-import { emitCondJump, emitCondValue, emitFlags } from "./emit-cond.ts";
+import { emitCondJump, emitCondValue } from "./emit-cond.ts";
+import { emitSelect } from "./emit-select.ts";
 import { emitIntNum, emitLea } from "./emit-int.ts";
 import { emitElemDrop, emitTableCopy, emitTableInit } from "./emit-table.ts";
 import { emitFloatNum } from "./emit-float.ts";
@@ -18,6 +19,7 @@ import type { Module, NumType, ValType } from "./module.ts";
 import { fitsS32, hex64, imm, reg } from "./x86.ts";
 import { opName } from "./opcodes.ts";
 import { parallelMove, type Move } from "./parmove.ts";
+import { findLoops } from "./loops.ts";
 
 export interface SymbolNames {
   func(index: number): string;
@@ -30,12 +32,14 @@ export interface SymbolNames {
 
 /** Frames above this size are checked against the stack limit even in leaf functions. */
 const BIG_FRAME = 4096;
+const LOOP_ALIGN = Number(process.env["T2N_LOOP_ALIGN"] ?? 64);
 
 function asNum(t: ValType): NumType {
   return t as NumType;
 }
 
-export function emitFunction(m: Module, fn: LoweredFunc, alloc: Allocation, sym: SymbolNames): string[] {
+/** `loopHeads`: the labels to align (layout.ts finds them before it moves blocks), else found here. */
+export function emitFunction(m: Module, fn: LoweredFunc, alloc: Allocation, sym: SymbolNames, loopHeads?: Set<number>): string[] {
   const type = m.types[m.funcs[fn.index]!.type]!;
   const ctx = new FnCtx(alloc);
   // outgoing area: the largest over all calls
@@ -89,16 +93,24 @@ export function emitFunction(m: Module, fn: LoweredFunc, alloc: Allocation, sym:
       ctx.ins(`movsd xmm15, ${src}`);
       ctx.fromReg(idx, "xmm15", t);
     } else {
-      ctx.ins(`mov rax, ${src}`);
+      ctx.ins(t === "i32" ? `mov eax, ${src.replace("[", "dword [")}` : `mov rax, ${src}`);
       ctx.fromReg(idx, "rax", t);
     }
   });
 
-  fn.insts.forEach((i, n) => {
-    const saves = alloc.saves.get(n) ?? [];
-    for (const sv of saves) ctx.ins(sv.float ? `movsd ${ctx.slotMem(sv.slot)}, ${sv.reg}` : `mov ${ctx.slotMem(sv.slot)}, ${sv.reg}`);
+  // an i32 parameter homed in a frame slot: the slot holds the zero-extended 64-bit value (the
+  // caller's upper half is not part of the value; pmov moves slots as 64-bit words)
+  layout.params.forEach((p, idx) => {
+    const l = alloc.locs[idx]!;
+    if (l.k === "slot" && p.k === "reg" && type.params[idx] === "i32") ctx.ins(`mov dword ${ctx.slotMem(l.index).replace("]", "+4]")}, 0`);
+  });
+
+  // Loop heads start on a 32-byte boundary: the loop's instructions then span as few fetch
+  // blocks as they can, and timing does not depend on where the code before them ended.
+  const heads = loopHeads ?? new Set(findLoops(fn.insts, fn.numLabels).loops.map((l) => (fn.insts[l.head] as { id: number }).id));
+  fn.insts.forEach((i) => {
+    if (i.k === "label" && heads.has(i.id) && LOOP_ALIGN > 1) ctx.ins(`align ${LOOP_ALIGN}`);
     emitInst(i);
-    for (const sv of saves) ctx.ins(sv.float ? `movsd ${sv.reg}, ${ctx.slotMem(sv.slot)}` : `mov ${sv.reg}, ${ctx.slotMem(sv.slot)}`);
   });
 
   function emitInst(i: Inst): void {
@@ -166,6 +178,7 @@ export function emitFunction(m: Module, fn: LoweredFunc, alloc: Allocation, sym:
       case "memgrow":
         ctx.intToReg(i.a, "rdi", 32);
         ctx.ins("call __ts2n_memory_grow");
+        ctx.ins("mov eax, eax");
         ctx.fromReg(i.dst, "rax", "i32");
         break;
       case "memcopy": emitMemCopy(ctx, i); break;
@@ -177,6 +190,14 @@ export function emitFunction(m: Module, fn: LoweredFunc, alloc: Allocation, sym:
       case "tablecopy": emitTableCopy(ctx, i, sym); break;
       case "atomic": emitAtomic(ctx, i); break;
       case "fence": ctx.ins("mfence"); break;
+      case "pmov":
+        parallelMove(ctx, i.moves.flatMap((mv): Move[] => {
+          const l = alloc.locs[mv.dst]!;
+          if (l.k === "none") return [];
+          const dst = l.k === "reg" ? l.reg : ctx.slotMem(l.index);
+          return [{ t: mv.float ? "f64" : "i64", dst, src: { k: "opnd", o: { k: "v", v: mv.src } } }];
+        }));
+        break;
     }
   }
   // trap stubs: __ts2n_trap(code, name) never returns
@@ -233,65 +254,6 @@ function emitBrTable(ctx: FnCtx, i: Inst & { k: "brtable" }): void {
   for (let k = 0; k < n; k++) ctx.ins(`dd .L${i.targets[k]!} - ${table}`);
 }
 
-function emitSelect(ctx: FnCtx, i: Inst & { k: "select" }): void {
-  const float = i.t === "f32" || i.t === "f64";
-  const w = widthOf(i.t);
-  const inv: Record<string, string> = { e: "ne", ne: "e", l: "ge", ge: "l", g: "le", le: "g", b: "ae", ae: "b", a: "be", be: "a" };
-  const l = ctx.loc(i.dst);
-  const D = l.k === "reg" ? l.reg : null;
-  const intCond = i.cond.t === "i32" || i.cond.t === "i64";
-  if (!float && D && intCond && ctx.regOf(i.cond.a) !== D && ctx.regOf(i.cond.b) !== D) {
-    // straight into the destination: D := b; cmov(cond) D, a — or cmov(!cond) D, b when D holds a.
-    // Moves before the flags are set (a move of 0 is an XOR); the condition does not read D.
-    const rm = (o: Opnd): string => (o.k === "c" ? (ctx.intToReg(o, "r11", w), reg("r11", w)) : ctx.intRM(o, w));
-    if (ctx.regOf(i.a) === D) {
-      const src = rm(i.b);
-      const f = emitFlags(ctx, i.cond) as { cc: string };
-      ctx.ins(`cmov${inv[f.cc]} ${reg(D, w)}, ${src}`);
-    } else {
-      const src = rm(i.a);
-      ctx.intToReg(i.b, D, w);
-      const f = emitFlags(ctx, i.cond) as { cc: string };
-      ctx.ins(`cmov${f.cc} ${reg(D, w)}, ${src}`);
-    }
-    return;
-  }
-  if (!float) {
-    ctx.intToReg(i.a, "rax", w);
-    ctx.intToReg(i.b, "r11", w);
-    const f = emitFlags(ctx, i.cond);
-    if ("cc" in f) {
-      ctx.ins(`cmov${inv[f.cc]} ${reg("rax", w)}, ${reg("r11", w)}`);
-      ctx.fromReg(i.dst, "rax", i.t);
-      return;
-    }
-    // float eq/ne condition on integer values: branch
-    const pickA = ctx.local();
-    if (f.special === "feq") {
-      const no = ctx.local();
-      ctx.ins(`jp ${no}`);
-      ctx.ins(`je ${pickA}`);
-      ctx.label(no);
-    } else {
-      ctx.ins(`jp ${pickA}`);
-      ctx.ins(`jne ${pickA}`);
-    }
-    ctx.ins("mov rax, r11");
-    ctx.label(pickA);
-    ctx.fromReg(i.dst, "rax", i.t);
-    return;
-  }
-  const yes = ctx.local();
-  const done = ctx.local();
-  emitCondJump(ctx, i.cond, yes);
-  ctx.floatToReg(i.b, "xmm15", i.t);
-  ctx.ins(`jmp ${done}`);
-  ctx.label(yes);
-  ctx.floatToReg(i.a, "xmm15", i.t);
-  ctx.label(done);
-  ctx.fromReg(i.dst, "xmm15", i.t);
-}
-
 function emitCall(m: Module, ctx: FnCtx, i: Inst & { k: "call" }, sym: SymbolNames): void {
   const typeIndex = i.callee.k === "func" ? m.funcs[i.callee.index]!.type : i.callee.type;
   const t = m.types[typeIndex]!;
@@ -342,8 +304,10 @@ function emitCall(m: Module, ctx: FnCtx, i: Inst & { k: "call" }, sym: SymbolNam
   i.results.forEach((v, k) => {
     const rt = asNum(t.results[k]!);
     const loc = layout.results[k]!;
-    if (loc.k === "reg") ctx.fromReg(v, loc.reg, rt);
-    else {
+    if (loc.k === "reg") {
+      if (rt === "i32" && ctx.loc(v).k === "slot") ctx.ins(`mov ${reg(loc.reg, 32)}, ${reg(loc.reg, 32)}`);
+      ctx.fromReg(v, loc.reg, rt);
+    } else {
       const float = rt === "f32" || rt === "f64";
       if (float) {
         ctx.ins(`movsd xmm15, [rsp+${8 * loc.slot}]`);

@@ -24,13 +24,25 @@ export function emitIntNum(ctx: FnCtx, i: Inst & { k: "num" }): boolean {
   if (info.params[0] !== "i32" && info.params[0] !== "i64") return false;
   const w = widthOf(t);
   const alu = ALU[name];
+  // a constant first operand of a commutative operation goes second (imm forms, LEA a+c)
+  if (alu?.[1] && i.b && i.a.k === "c" && i.b.k !== "c") i = { ...i, a: i.b, b: i.a };
+  if (i.narrow && i.b) return narrowOp(ctx, alu![0], i.narrow, i.dst, i.a, i.b), true;
   if ((name === "add" || name === "sub" || name === "shl") && i.b && leaForm(ctx, name, w, i.dst, i.a, i.b)) return true;
   if (name === "mul" && i.b && mulImm(ctx, w, i.dst, i.a, i.b)) return true;
+  if ((name === "or" || name === "and" || name === "xor") && i.b && bitOp(ctx, name, w, i.dst, i.a, i.b)) return true;
   if (alu && i.b) return twoAddr(ctx, alu[0], alu[1], w, i.dst, i.a, i.b), true;
   const sh = SHIFT[name];
   if (sh && i.b) return shift(ctx, sh, w, i.dst, i.a, i.b), true;
   if (name.startsWith("div") || name.startsWith("rem")) return divRem(ctx, name, w, i.dst, i.a, i.b!), true;
   const aw = widthOf(info.params[0]!);
+  const ext = { extend8_s: 8, extend16_s: 16, extend32_s: 32, extend_i32_s: 32 }[name] as 8 | 16 | 32 | undefined;
+  const dl = ctx.loc(i.dst);
+  const A = ctx.regOf(i.a);
+  if (ext && dl.k === "reg" && A) {
+    // MOVSX/MOVSXD from the operand's register straight into the destination's
+    ctx.ins(`${ext === 32 ? "movsxd" : "movsx"} ${reg(dl.reg, w)}, ${reg(A, ext)}`);
+    return true;
+  }
   switch (name) {
     case "clz":
       ctx.intToReg(i.a, "rcx", w);
@@ -97,7 +109,41 @@ function leaForm(ctx: FnCtx, name: string, w: Width, dst: number, a: Opnd, b: Op
   }
   const B = ctx.regOf(b);
   if (name !== "add" || !B || B === l.reg) return false;
-  ctx.ins(`lea ${D}, [${A}+${B}]`);
+  ctx.ins(NEEDS_DISP.has(A) ? `lea ${D}, [${B}+${A}]` : `lea ${D}, [${A}+${B}]`);
+  return true;
+}
+
+/**
+ * (a op b) & (2^bits - 1) for a < 2^bits (combine.ts): copy a (its upper bits are zero), then
+ * the byte/word operation, which leaves those upper bits alone.
+ */
+function narrowOp(ctx: FnCtx, op: string, bits: 8 | 16, dst: number, a: Opnd, b: Opnd): void {
+  const l = ctx.loc(dst);
+  const B = ctx.regOf(b);
+  // the destination must not hold b while a is copied in
+  const D = l.k === "reg" && l.reg !== B ? l.reg : "rax";
+  ctx.intToReg(a, D, 32);
+  let src: string;
+  if (b.k === "c") src = String(BigInt.asUintN(bits, b.bits));
+  else if (B) src = reg(B, bits);
+  else src = ctx.memOf(b, bits === 8 ? "byte" : "word")!;
+  ctx.ins(`${op} ${reg(D, bits)}, ${src}`);
+  ctx.fromReg(dst, D, "i32");
+}
+
+/**
+ * OR, AND-NOT and XOR of one bit above bit 30 of an i64 (`e | (1 << 53)`, flag bits in page-table
+ * entries): no immediate holds it, so BTS/BTR/BTC with the bit number instead of a MOVABS into
+ * r11 and the operation. They set only CF, so the result's flags are not recorded.
+ */
+function bitOp(ctx: FnCtx, name: string, w: Width, dst: number, a: Opnd, b: Opnd): boolean {
+  const l = ctx.loc(dst);
+  if (w !== 64 || b.k !== "c" || a.k === "c" || l.k !== "reg") return false;
+  const c = BigInt.asUintN(64, name === "and" ? ~b.bits : b.bits);
+  if (c < 1n << 31n || (c & (c - 1n)) !== 0n) return false;
+  const k = c.toString(2).length - 1;
+  ctx.move("i64", dst, a);
+  ctx.ins(`${name === "or" ? "bts" : name === "and" ? "btr" : "btc"} ${reg(l.reg, 64)}, ${k}`);
   return true;
 }
 
@@ -232,6 +278,9 @@ function popcnt(ctx: FnCtx, w: Width, a: Opnd): void {
   ctx.ins(`shr ${R("rax")}, ${w - 8}`);
 }
 
+/** Registers that as an address base are encoded with a displacement (ModRM base 101). */
+const NEEDS_DISP = new Set(["rbp", "r13"]);
+
 /** base + index*scale + disp (peephole.ts) with one LEA; operands in frame slots are loaded first. */
 export function emitLea(ctx: FnCtx, i: Inst & { k: "lea" }): void {
   const w = widthOf(i.t);
@@ -243,8 +292,11 @@ export function emitLea(ctx: FnCtx, i: Inst & { k: "lea" }): void {
     ctx.intToReg(o, scratch, w);
     return scratch;
   };
-  const B = i.base ? inReg(i.base, "rax") + "+" : "";
-  const I = inReg(i.index, "r11");
+  let base = i.base ? inReg(i.base, "rax") : null;
+  let I = inReg(i.index, "r11");
+  // rbp/r13 as a base need a displacement byte (a three-component LEA): make it the index
+  if (base && i.scale === 1 && i.disp === 0n && NEEDS_DISP.has(base) && !NEEDS_DISP.has(I)) [base, I] = [I, base];
+  const B = base ? base + "+" : "";
   const D = l.k === "reg" ? l.reg : "rax";
   const disp = i.disp === 0n ? "" : i.disp < 0n ? `-${-i.disp}` : `+${i.disp}`;
   ctx.ins(`lea ${reg(D, w)}, [${B}${I}${i.scale > 1 ? `*${i.scale}` : ""}${disp}]`);

@@ -12,8 +12,21 @@ import { fitsS32, imm, reg, sizeWord } from "./x86.ts";
 
 export const TRAP_UNALIGNED_ATOMIC = 12;
 
-/** Returns the NASM memory operand for wasm address `addr` + `offset` (uses r11). */
-export function effAddr(ctx: FnCtx, addr: Opnd, offset: number): string {
+/**
+ * Returns the NASM memory operand for wasm address `addr` + `offset` (uses r11). With `scale`
+ * (addrfold.ts), the address is addr*scale + offset, proven not to wrap in 32 bits; the offset
+ * then fits in a signed 32-bit displacement and may be negative.
+ */
+export function effAddr(ctx: FnCtx, addr: Opnd, offset: number, scale?: number): string {
+  if (scale !== undefined) {
+    let index = ctx.regOf(addr);
+    if (!index) {
+      ctx.intToReg(addr, "r11", 32);
+      index = "r11";
+    }
+    const disp = offset === 0 ? "" : offset < 0 ? `-${-offset}` : `+${offset}`;
+    return `[r15+${index}${scale > 1 ? `*${scale}` : ""}${disp}]`;
+  }
   if (addr.k === "c") {
     const ea = BigInt.asUintN(32, addr.bits) + BigInt(offset);
     if (ea < 1n << 31n) return `[r15+${ea}]`;
@@ -34,7 +47,7 @@ export function effAddr(ctx: FnCtx, addr: Opnd, offset: number): string {
 
 export function emitLoad(ctx: FnCtx, i: Inst & { k: "load" }): void {
   const op = MEM_OPS.get(i.op)!;
-  const ea = effAddr(ctx, i.addr, i.offset);
+  const ea = effAddr(ctx, i.addr, i.offset, i.scale);
   const m = `${sizeWord(op.bytes)} ${ea}`;
   if (op.type === "f32" || op.type === "f64") {
     const l = ctx.loc(i.dst);
@@ -57,7 +70,7 @@ export function emitStore(ctx: FnCtx, i: Inst & { k: "store" }): void {
   const bits = (op.bytes * 8) as 8 | 16 | 32 | 64;
   if (op.type === "f32" || op.type === "f64") {
     if (i.val.k === "c") {
-      const ea = effAddr(ctx, i.addr, i.offset);
+      const ea = effAddr(ctx, i.addr, i.offset, i.scale);
       if (op.bytes === 4) ctx.ins(`mov dword ${ea}, ${imm(i.val.bits, 32)}`);
       else if (fitsS32(i.val.bits)) ctx.ins(`mov qword ${ea}, ${imm(i.val.bits, 64)}`);
       else {
@@ -67,12 +80,12 @@ export function emitStore(ctx: FnCtx, i: Inst & { k: "store" }): void {
       return;
     }
     const x = ctx.regOf(i.val) ?? (ctx.floatToReg(i.val, "xmm15", op.type), "xmm15");
-    const ea = effAddr(ctx, i.addr, i.offset);
+    const ea = effAddr(ctx, i.addr, i.offset, i.scale);
     ctx.ins(`${op.type === "f32" ? "movss" : "movsd"} ${sizeWord(op.bytes)} ${ea}, ${x}`);
     return;
   }
   if (i.val.k === "c" && (bits < 64 || fitsS32(i.val.bits))) {
-    const ea = effAddr(ctx, i.addr, i.offset);
+    const ea = effAddr(ctx, i.addr, i.offset, i.scale);
     ctx.ins(`mov ${sizeWord(op.bytes)} ${ea}, ${imm(i.val.bits, bits === 64 ? 64 : bits)}`);
     return;
   }
@@ -81,7 +94,7 @@ export function emitStore(ctx: FnCtx, i: Inst & { k: "store" }): void {
     ctx.intToReg(i.val, "rax", widthOf(op.type));
     r = "rax";
   }
-  const ea = effAddr(ctx, i.addr, i.offset);
+  const ea = effAddr(ctx, i.addr, i.offset, i.scale);
   ctx.ins(`mov ${ea}, ${reg(r, bits)}`);
 }
 

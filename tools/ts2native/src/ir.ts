@@ -41,14 +41,19 @@ export type Inst =
   | { k: "jcc"; cond: Cond; target: number }
   | { k: "brtable"; idx: Opnd; targets: number[] }
   | { k: "mov"; t: NumType; dst: number; src: Opnd }
-  /** numeric instruction `op` (opcodes.ts NUM_OPS) with one or two operands */
-  | { k: "num"; op: number; dst: number; a: Opnd; b: Opnd | null }
+  /**
+   * numeric instruction `op` (opcodes.ts NUM_OPS) with one or two operands; `narrow` (i32 xor/or
+   * only, combine.ts): a < 2^narrow, and the result is (a op b) & (2^narrow - 1), computed on the
+   * low byte/word registers
+   */
+  | { k: "num"; op: number; dst: number; a: Opnd; b: Opnd | null; narrow?: 8 | 16 }
   | { k: "setcc"; cond: Cond; dst: number }
   /** dst := base + index*scale + disp in t's width (peephole.ts; LEA wraps like i32/i64.add) */
   | { k: "lea"; t: NumType; dst: number; base: Opnd | null; index: Opnd; scale: number; disp: bigint }
   | { k: "select"; t: NumType; dst: number; a: Opnd; b: Opnd; cond: Cond }
-  | { k: "load"; op: number; dst: number; addr: Opnd; offset: number }
-  | { k: "store"; op: number; addr: Opnd; val: Opnd; offset: number }
+  /** address = addr + offset; with `scale`, addr*scale + offset, not wrapping (addrfold.ts) */
+  | { k: "load"; op: number; dst: number; addr: Opnd; offset: number; scale?: number }
+  | { k: "store"; op: number; addr: Opnd; val: Opnd; offset: number; scale?: number }
   | { k: "gget"; g: number; dst: number }
   | { k: "gset"; g: number; src: Opnd }
   | { k: "call"; callee: Callee; args: Opnd[]; results: number[] }
@@ -64,12 +69,19 @@ export type Inst =
   | { k: "elemdrop"; seg: number }
   | { k: "tablecopy"; dst: number; src: number; d: Opnd; s: Opnd; n: Opnd }
   | { k: "atomic"; op: number; dst: number | null; addr: Opnd; offset: number; a: Opnd | null; b: Opnd | null }
-  | { k: "fence" };
+  | { k: "fence" }
+  /** parallel move between vregs (inserted by the register allocator, resolve.ts) */
+  | { k: "pmov"; moves: PMove[] };
+
+/** One move of a `pmov`: dst := src, 64-bit integer or 64-bit float. */
+export interface PMove {
+  dst: number;
+  src: number;
+  float: boolean;
+}
 
 export interface VRegInfo {
   cls: RegClass;
-  /** use count weighted by loop nesting, for the allocator's priority */
-  weight: number;
 }
 
 export interface LoweredFunc {

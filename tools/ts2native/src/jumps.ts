@@ -8,6 +8,8 @@
 // Conditions are side-effect free (they read vregs and constants), so duplicating one is safe.
 
 import type { Inst, LoweredFunc } from "./ir.ts";
+import { forEachDef } from "./liveness.ts";
+import { evalCond } from "./thread.ts";
 
 /** Instructions a rotated loop may copy from its head to its back edge (no effect but a trap). */
 const COPYABLE = new Set<Inst["k"]>(["mov", "num", "load", "gget", "setcc", "select"]);
@@ -33,10 +35,12 @@ function labelFollows(insts: Inst[], n: number, id: number): boolean {
   return false;
 }
 
-export function optimizeJumps(fn: LoweredFunc): void {
-  let insts = fn.insts;
-  // jump threading (bounded, so a cycle of jumps cannot loop forever)
-  const at = labelIndex(insts, fn.numLabels);
+/**
+ * Retargets every jump at a label whose first instruction is a `jmp` (bounded: a cycle cannot
+ * loop). Returns the label index it used (label → instruction position, -1 if absent).
+ */
+function threadJumps(insts: LoweredFunc["insts"], numLabels: number): ReturnType<typeof labelIndex> {
+  const at = labelIndex(insts, numLabels);
   const final = (label: number): number => {
     for (let hops = 0; hops < 8; hops++) {
       const n = at[label]!;
@@ -51,6 +55,13 @@ export function optimizeJumps(fn: LoweredFunc): void {
     if (i.k === "jmp" || i.k === "jcc") i.target = final(i.target);
     else if (i.k === "brtable") i.targets = i.targets.map(final);
   }
+  return at;
+}
+
+export function optimizeJumps(fn: LoweredFunc): void {
+  let insts = fn.insts;
+  // jump threading (bounded, so a cycle of jumps cannot loop forever)
+  const at = threadJumps(insts, fn.numLabels);
   // loop rotation of backward jumps onto a test
   const out: Inst[] = [];
   const bodyLabel = new Map<number, number>();
@@ -84,18 +95,81 @@ export function optimizeJumps(fn: LoweredFunc): void {
     const b = heads.get(i);
     if (b !== undefined) insts.push({ k: "label", id: b });
   }
-  // `jcc c X; jmp Y; X:` -> `jcc !c Y; X:`; `jmp X; X:` -> `X:`
+  fn.insts = insts;
+  simplifyBranches(fn);
+}
+
+/**
+ * A test of values known in its block (constants moved into them since the block's label, as a
+ * rotated loop's guard `mov i, 4; jcc (i == 0) exit` right after merging): always taken becomes
+ * a `jmp`, never taken goes away.
+ */
+function foldKnownBranches(fn: LoweredFunc): void {
+  let known = new Map<number, bigint>();
+  let changed = false;
+  const out: Inst[] = [];
+  for (const i of fn.insts) {
+    if (i.k === "label") known = new Map();
+    if (i.k === "jcc") {
+      const a = i.cond.a.k === "c" ? i.cond.a.bits : known.get(i.cond.a.v);
+      const b = i.cond.b.k === "c" ? i.cond.b.bits : known.get(i.cond.b.v);
+      const taken = a === undefined || b === undefined ? null : evalCond(i.cond, a, b);
+      if (taken !== null) {
+        changed = true;
+        if (taken) out.push({ k: "jmp", target: i.target });
+        continue;
+      }
+    }
+    forEachDef(i, (v) => known.delete(v));
+    if (i.k === "mov" && (i.t === "i32" || i.t === "i64") && i.src.k === "c") known.set(i.dst, i.src.bits);
+    out.push(i);
+  }
+  if (changed) fn.insts = out;
+}
+
+/**
+ * After threading and dead code removal: a branch to a label whose code is a `jmp M` goes to M;
+ * `jcc c X; jmp Y; X:` -> `jcc !c Y; X:`; `jmp X; X:` -> `X:`; labels no branch targets any
+ * more are dropped, so that their blocks merge with the code before them (combine.ts and
+ * the allocator see longer blocks).
+ */
+export function simplifyBranches(fn: LoweredFunc): void {
+  foldKnownBranches(fn);
+  const insts = fn.insts;
+  threadJumps(insts, fn.numLabels);
+  const merged = dropUnusedLabels(insts);
   const simplified: Inst[] = [];
-  for (let n = 0; n < insts.length; n++) {
-    const i = insts[n]!;
-    const next = insts[n + 1];
-    if (i.k === "jcc" && next?.k === "jmp" && labelFollows(insts, n + 1, i.target)) {
+  for (let n = 0; n < merged.length; n++) {
+    const i = merged[n]!;
+    const next = merged[n + 1];
+    if (i.k === "jcc" && next?.k === "jmp" && labelFollows(merged, n + 1, i.target)) {
       simplified.push({ k: "jcc", cond: { ...i.cond, neg: !i.cond.neg }, target: next.target });
       n++;
       continue;
     }
-    if (i.k === "jmp" && labelFollows(insts, n, i.target)) continue;
+    if (i.k === "jmp" && labelFollows(merged, n, i.target)) continue;
     simplified.push(i);
   }
-  fn.insts = simplified;
+  fn.insts = dropUnusedLabels(simplified);
+}
+
+/** Drops labels no branch targets, and the code that nothing reaches: after a jump, return, trap or br_table up to the next label left. */
+function dropUnusedLabels(insts: Inst[]): Inst[] {
+  const used = new Set<number>();
+  for (const i of insts) {
+    if (i.k === "jmp" || i.k === "jcc") used.add(i.target);
+    else if (i.k === "brtable") for (const t of i.targets) used.add(t);
+  }
+  const out: Inst[] = [];
+  let reachable = true;
+  for (const i of insts) {
+    if (i.k === "label") {
+      if (!used.has(i.id)) continue;
+      reachable = true;
+    }
+    if (!reachable) continue;
+    out.push(i);
+    if (i.k === "jmp" || i.k === "ret" || i.k === "trap" || i.k === "brtable") reachable = false;
+  }
+  return out;
 }

@@ -46,7 +46,6 @@ export class StackLowerer {
   protected slots = new Map<string, number>();
   protected stack: Entry[] = [];
   protected frames: Frame[] = [];
-  protected loopDepth = 0;
   protected labels = 0;
   protected dead = false;
   protected deadDepth = 0;
@@ -67,7 +66,7 @@ export class StackLowerer {
     for (const t of [...ft.params, ...locals]) {
       const nt = numType(t, where, 0);
       this.localTypes.push(nt);
-      this.vregs.push({ cls: classOf(nt), weight: 0 });
+      this.vregs.push({ cls: classOf(nt) });
     }
   }
 
@@ -80,7 +79,7 @@ export class StackLowerer {
     let v = this.slots.get(key);
     if (v === undefined) {
       v = this.vregs.length;
-      this.vregs.push({ cls, weight: 0 });
+      this.vregs.push({ cls });
       this.slots.set(key, v);
     }
     return v;
@@ -90,44 +89,7 @@ export class StackLowerer {
     return this.labels++;
   }
 
-  // ---- emission with use counting (weights grow 8x per loop level, capped) ----
   protected emit(i: Inst): void {
-    const w = 8 ** Math.min(this.loopDepth, 5);
-    const use = (o: Opnd | null | undefined): void => {
-      if (o && o.k === "v") this.vregs[o.v]!.weight += w;
-    };
-    const def = (v: number | null): void => {
-      if (v !== null) this.vregs[v]!.weight += w;
-    };
-    const cond = (c: Cond): void => {
-      use(c.a);
-      use(c.b);
-    };
-    switch (i.k) {
-      case "jcc": cond(i.cond); break;
-      case "brtable": use(i.idx); break;
-      case "mov": def(i.dst); use(i.src); break;
-      case "num": def(i.dst); use(i.a); use(i.b); break;
-      case "setcc": def(i.dst); cond(i.cond); break;
-      case "select": def(i.dst); use(i.a); use(i.b); cond(i.cond); break;
-      case "load": def(i.dst); use(i.addr); break;
-      case "store": use(i.addr); use(i.val); break;
-      case "gget": def(i.dst); break;
-      case "gset": use(i.src); break;
-      case "call":
-        i.args.forEach(use);
-        i.results.forEach(def);
-        if (i.callee.k === "indirect") use(i.callee.idx);
-        break;
-      case "ret": i.vals.forEach(use); break;
-      case "memsize": def(i.dst); break;
-      case "memgrow": def(i.dst); use(i.a); break;
-      case "memcopy": use(i.d); use(i.s); use(i.n); break;
-      case "memfill": use(i.d); use(i.v); use(i.n); break;
-      case "meminit": case "tableinit": case "tablecopy": use(i.d); use(i.s); use(i.n); break;
-      case "atomic": def(i.dst); use(i.addr); use(i.a); use(i.b); break;
-      default: break;
-    }
     this.insts.push(i);
   }
 

@@ -103,7 +103,6 @@ class Lowerer extends StackLowerer {
         if (op === 0x03) {
           f.loopLabel = this.label();
           this.emit({ k: "label", id: f.loopLabel });
-          this.loopDepth++;
         }
         this.frames.push(f);
         return;
@@ -277,7 +276,6 @@ class Lowerer extends StackLowerer {
       this.emit({ k: "label", id: f.elseLabel });
       f.endReached = true;
     }
-    if (f.kind === "loop") this.loopDepth--;
     this.emit({ k: "label", id: f.endLabel });
     this.stack.length = f.height;
     if (f.endReached) {
