@@ -1,5 +1,5 @@
-; vmx.asm -- the VMX intrinsics of the ABI table (docs/native-abi.md; declared in src/hw.ts) and
-; hw_vmrun, the VM entry/exit path. SDM Vol. 3C ch. 30 (VMX instruction reference), §30.2
+; vmx.asm -- the VMX intrinsics of the ABI table (docs/native-abi.md; declared in src/hw.ts);
+; hw_vmrun, the VM entry/exit path, is in vmrun.asm. SDM Vol. 3C ch. 30 (VMX instruction reference), §30.2
 ; (conventions: VMsucceed CF=ZF=0, VMfailInvalid CF=1, VMfailValid ZF=1), ch. 26 (VM entry),
 ; ch. 27 (VM exit: §27.5 loads host state from the VMCS, RFLAGS = 2, GPRs other than RSP untouched).
 ;
@@ -27,35 +27,6 @@ section .text
     ret
 %endmacro
 
-; RIP_WRITEBACK (rdi = the block): the core changed RIP (skipped an instruction): VMWRITE the
-; cached value (src/vmx/vcpu.ts ripDirty). Clobbers eax.
-%macro RIP_WRITEBACK 0
-    cmp dword [rdi + VCPU_RIP_DIRTY], 0
-    je %%clean
-    mov eax, VMCS_GUEST_RIP
-    vmwrite rax, [rdi + VCPU_RIP]
-    mov dword [rdi + VCPU_RIP_DIRTY], 0
-%%clean:
-%endmacro
-
-; LOAD_GUEST_GPRS (rdi = the block): every GPR but rsp from the block; rdi last. Flags survive.
-%macro LOAD_GUEST_GPRS 0
-    mov rax, [rdi + 0*8]
-    mov rcx, [rdi + 1*8]
-    mov rdx, [rdi + 2*8]
-    mov rbx, [rdi + 3*8]
-    mov rbp, [rdi + 5*8]
-    mov rsi, [rdi + 6*8]
-    mov r8,  [rdi + 8*8]
-    mov r9,  [rdi + 9*8]
-    mov r10, [rdi + 10*8]
-    mov r11, [rdi + 11*8]
-    mov r12, [rdi + 12*8]
-    mov r13, [rdi + 13*8]
-    mov r14, [rdi + 14*8]
-    mov r15, [rdi + 15*8]
-    mov rdi, [rdi + 7*8]
-%endmacro
 
 ; ---- hw_vmxon / hw_vmclear / hw_vmptrld (pa: u64): u32 -- the operand is a 64-bit memory
 ; location holding the physical address (§30.3 VMXON, VMCLEAR, VMPTRLD).
@@ -191,118 +162,6 @@ hw_host_state:
 global hw_guest_images
 hw_guest_images:
     lea rax, [rel guest_images_count]
-    ret
-
-; ---- hw_vmrun(regs: usize, launched: u32): u32 ------------------------------------------------
-; Enters the guest of the register block at rdi (VMLAUNCH if esi = 0, else VMRESUME) and returns
-; after a VM exit that the core's run loop must see: 0 = exited (guest GPRs and CR2 stored in the
-; block; EXIT_REASON, GUEST_RIP and the instruction length in the VCpu, boot/defs.inc VCPU_*),
-; 1 = VMfailInvalid, 2 = VMfailValid. The KVM __vmx_vcpu_run design: HOST_RIP is .exit below and
-; HOST_RSP the stack pointer after the pushes, so an exit lands inside this call with the block's
-; address on top of the stack. The host's callee-saved registers (r15 = the compiled code's memory
-; base included) are on that stack too; every other host register is caller-saved under System V,
-; so nothing else needs saving. RFLAGS after an exit is 2 (§27.5.3): DF = 0, IF = 0 as the core runs.
-;
-; After each exit the core's `vmm_exit(regs)` (src/vmm/exit-fast.ts) runs first, on this stack:
-; it handles the exits guests take in loops and answers 0 when the guest can be entered again
-; at once (VMRESUME from .resume, no return through the run loop) or 1 to return. HOST_RSP stays
-; valid: the call happens at HOST_RSP and returns there.
-global hw_vmrun
-extern vmm_exit
-hw_vmrun:
-    push rbp
-    push rbx
-    push r12
-    push r13
-    push r14
-    push r15
-    push rdi                            ; [rsp] = the block, where .exit finds it
-    ; HOST_RSP: VMWRITE only when it changed for this VMCS (the block caches it, per vCPU =
-    ; per VMCS); the run loop calls from the same depth, so this is one compare per entry.
-    cmp rsp, [rdi + VCPU_HOST_RSP]
-    je .rsp_ok
-    mov [rdi + VCPU_HOST_RSP], rsp
-    mov eax, VMCS_HOST_RSP
-    vmwrite rax, rsp
-.rsp_ok:
-    ; CR2 is not part of the VMCS guest state (§27.3.1): switch it by hand, only if it differs.
-    ; Only here: the core writes a guest CR2 only together with a #PF to inject, and with an
-    ; event pending vmm_exit returns to the run loop, which enters through here again.
-    mov rax, [rdi + VCPU_REG_CR2]
-    mov rdx, cr2
-    cmp rax, rdx
-    je .cr2_ok
-    mov cr2, rax
-.cr2_ok:
-    test esi, esi
-    jnz .resume
-    mov eax, VMCS_HOST_RIP              ; first entry of this VMCS: HOST_RIP = .exit
-    lea rdx, [rel .exit]
-    vmwrite rax, rdx
-    RIP_WRITEBACK
-    LOAD_GUEST_GPRS
-    vmlaunch
-    jmp .fail
-
-.resume:                                ; rdi = the block
-    RIP_WRITEBACK
-    LOAD_GUEST_GPRS
-    vmresume
-.fail:
-    ; Only reached when the instruction failed (§30.3: VMLAUNCH/VMRESUME "VMfail"): rsp is ours,
-    ; the GPRs hold guest values, restored from the stack below.
-    mov eax, 1
-    jc .out
-    mov eax, 2
-    jmp .out
-
-.exit:
-    ; VM exit: rsp = HOST_RSP, every GPR but rsp holds the guest's value.
-    push rdi
-    mov rdi, [rsp + 8]
-    mov [rdi + 0*8], rax
-    mov [rdi + 1*8], rcx
-    mov [rdi + 2*8], rdx
-    mov [rdi + 3*8], rbx
-    mov [rdi + 5*8], rbp
-    mov [rdi + 6*8], rsi
-    mov [rdi + 8*8], r8
-    mov [rdi + 9*8], r9
-    mov [rdi + 10*8], r10
-    mov [rdi + 11*8], r11
-    mov [rdi + 12*8], r12
-    mov [rdi + 13*8], r13
-    mov [rdi + 14*8], r14
-    mov [rdi + 15*8], r15
-    pop qword [rdi + 7*8]
-    ; EXIT_REASON, GUEST_RIP and the VM-exit instruction length (§27.2.1, §27.2.5): nearly every
-    ; exit needs them, so they are read here rather than by three calls from the core.
-    ; VMREAD to memory stores 64 bits in 64-bit mode (§30.3), zero-extended from a 32-bit field:
-    ; EXIT_REASON (byte 180) goes through eax since bytes 184..187 are another field; the length (byte 208)
-    ; may take the qword form, its upper half lands on ripDirty, which is 0 after every entry.
-    mov eax, VMCS_EXIT_REASON
-    vmread rax, rax
-    mov [rdi + VCPU_EXIT_REASON], eax
-    mov eax, VMCS_GUEST_RIP
-    vmread [rdi + VCPU_RIP], rax
-    mov eax, VMCS_EXIT_INSN_LEN
-    vmread [rdi + VCPU_EXIT_INSN_LEN], rax
-    ; rsp is 16-byte aligned here (7 pushes after the call): System V call into the core.
-    call vmm_exit                       ; (rdi = block); the export thunk sets r15 itself
-    mov rdi, [rsp]
-    test eax, eax
-    jz .resume
-    mov rax, cr2
-    mov [rdi + VCPU_REG_CR2], rax
-    xor eax, eax
-.out:
-    pop rdi
-    pop r15
-    pop r14
-    pop r13
-    pop r12
-    pop rbx
-    pop rbp
     ret
 
 ; ---- guest FPU/SSE/AVX state across vCPU switches (src/vmm/fpu.ts) ----------------------------

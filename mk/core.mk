@@ -37,21 +37,21 @@ $(CORE_BUILDINFO): FORCE-core-buildinfo | deps
 	if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; echo "core: build id $$id"; fi
 
 # The check after asc: no allocator, no memory.grow, no floats (tools/ts2native takes the integer
-# subset first; DESIGN.md §2), and the only exports are vmm_main and vmm_exit (hw_vmrun's call into
-# the core after every VM exit, docs/native-abi.md).
+# subset first; DESIGN.md §2), and the only exports are vmm_main, vmm_exit (hw_vmrun's call into
+# the core after every VM exit, docs/native-abi.md) and its lite entries vmm_exit_cpuid/vmm_exit_io.
 $(BUILD)/vmm.wasm: $(CORE_SRC) $(CORE_BUILDINFO) mk/core.mk | deps
 	@mkdir -p $(BUILD)
 	$(NODE_BIN)/asc src/vmm/main.ts $(CORE_ASC_FLAGS) --noExportMemory -o $@ -t $(BUILD)/vmm.wat
 	@if grep -nE '~lib/rt/|memory\.grow|\b(f32|f64)\b' $(BUILD)/vmm.wat; then \
 	  echo "core: build/vmm.wasm uses the allocator, memory.grow or floats (see above)"; rm -f $@; exit 1; fi
 	@exports=$$(grep -oE '^ \(export "[^"]*"' $(BUILD)/vmm.wat | sed 's/.*"\(.*\)"/\1/' | LC_ALL=C sort | tr '\n' ' '); \
-	if [ "$$exports" != "vmm_exit vmm_main " ]; then echo "core: unexpected exports: $$exports"; rm -f $@; exit 1; fi
+	if [ "$$exports" != "vmm_exit vmm_exit_cpuid vmm_exit_io vmm_main " ]; then echo "core: unexpected exports: $$exports"; rm -f $@; exit 1; fi
 
 $(BUILD)/vmm-test.wasm: $(CORE_SRC) $(CORE_BUILDINFO) mk/core.mk | deps
 	@mkdir -p $(BUILD)
 	$(NODE_BIN)/asc src/vmm/testing.ts $(CORE_ASC_FLAGS) --importMemory -o $@ -t $(BUILD)/vmm-test.wat
 
 test-unit: $(BUILD)/vmm.wasm $(BUILD)/vmm-test.wasm | deps
-	$(NODE_BIN)/vitest run tests/unit
+	TSHV_BUILD=$(BUILD) $(NODE_BIN)/vitest run tests/unit
 
 TEST_TARGETS += test-unit

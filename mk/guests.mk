@@ -4,7 +4,7 @@
 #   make guests        build/guests/<name>.bin (flat TSG1 images) and build/guests/guests.o, the
 #                      table `guest_images` / `guest_images_count` that mk/image.mk links in
 #   make test-vmx      boot the image in Bochs, assert every guest's PASS lines, stops and exits
-#   make bench-exits   bench: exit.{cpuid,io_out,mmio_write} N instructions (in BENCH_TARGETS)
+#   make bench-exits   bench: exit.{cpuid,io_out,mmio_write,io_in_dev} N instructions (in BENCH_TARGETS)
 #
 # TEST_GUESTS is the table's order, the order the VMs are created in: spin comes first so that the
 # others can only finish if the VMX-preemption timer takes the CPU back from it. Another list

@@ -57,6 +57,8 @@
 @external("hw", "vmptrld") export declare function hw_vmptrld(pa: u64): u32;
 /** VMREAD of `field` in the current VMCS (0 when VMREAD fails: unsupported field). */
 @external("hw", "vmread") export declare function hw_vmread(field: u32): u64;
+/** The VMCS fields of an EPT violation's emulation into `regs` and `info` (layout: native-abi.md). */
+@external("hw", "vmread_mmio") export declare function hw_vmread_mmio(regs: usize, info: usize): void;
 /** VMWRITE of `field` in the current VMCS; status as above. */
 @external("hw", "vmwrite") export declare function hw_vmwrite(field: u32, value: u64): u32;
 /** INVEPT of `type` (1 single-context, 2 all-context) for `eptp` (§30.3, INVEPT descriptor). */

@@ -13,6 +13,7 @@
 import { GuestMemory, GmStatus, smallCopy, gmReadShort } from "./guest-memory";
 import { GM_CACHE_SIZE, gmCacheValid, gmCacheDataWay, gmCacheFill, gmReadShortCached } from "./page-cache";
 import { GuestPagingRegs, GuestWalk, WalkStatus, guestTranslate, walkCached, CR0_PG } from "./guest-paging";
+import { XLAT_SIZE, xlatLookup, xlatFill } from "./fetch-xlat";
 
 /** Longest x86 instruction (Vol 2 §2.3.11). */
 const MAX_INSN: u32 = 15;
@@ -51,13 +52,15 @@ export function guestFetch<M>(
  *   FS_WALK GuestWalk (the walk's result)           FS_BYTES the fetched bytes (16)
  *   FS_LINEAR the linear address (u64) and FS_ACCESS the access kind (u32) of the fetch: the
  *   caller fills them
+ *   FS_XLAT the instruction-fetch translation cache (XLAT_SIZE, fetch-xlat.ts)
  */
 export const FS_REGS: usize = GM_CACHE_SIZE;
 export const FS_WALK: usize = FS_REGS + 48; // GuestPagingRegs: 40 bytes, 8 spare
 export const FS_BYTES: usize = FS_WALK + 32; // GuestWalk: 32 bytes
 export const FS_LINEAR: usize = FS_BYTES + 16;
 export const FS_ACCESS: usize = FS_LINEAR + 8;
-export const FETCH_STATE_SIZE: usize = FS_ACCESS + 8;
+export const FS_XLAT: usize = FS_ACCESS + 8;
+export const FETCH_STATE_SIZE: usize = FS_XLAT + XLAT_SIZE;
 
 /**
  * The first step of an instruction fetch with fetch state `fs` (paging registers, linear address
@@ -78,18 +81,35 @@ export function guestFetchHead<M>(gm: GuestMemory, mem: M, fs: usize): u32 {
 /**
  * guestFetchHead's common case on its own (for callers that keep nothing alive across the slow
  * path): the bytes, or 0 when it cannot tell (cache stale, a table or code page not in it, a
- * fault, anything unusual) and guestFetchHeadSlow must answer.
+ * fault, anything unusual) and guestFetchHeadSlow must answer. First the translation cache
+ * (fetch-xlat.ts: the last fetch's translation, revalidated entry by entry), then walkCached.
+ * On a translation-cache hit the GuestWalk at FS_WALK is left as it was (it says something only
+ * when 0 is returned).
  */
 @inline export function guestFetchHeadCached(gm: GuestMemory, fs: usize): u32 {
+  const linear = load<u64>(fs, FS_LINEAR);
+  const host = xlatLookup(fs + FS_XLAT, gm, changetype<GuestPagingRegs>(fs + FS_REGS), linear, load<u32>(fs, FS_ACCESS));
+  if (host == 0) return guestFetchHeadWalk(gm, fs);
+  const off = <usize>linear & 4095; // = the guest-physical address's: pages are 4 KiB aligned
+  return copyHead(host + off, fs + FS_BYTES, off);
+}
+
+/** guestFetchHeadCached without a translation-cache hit: walkCached, then its translation kept. */
+export function guestFetchHeadWalk(gm: GuestMemory, fs: usize): u32 {
   if (!gmCacheValid(fs, gm)) return 0;
-  const st = walkCached(fs, changetype<GuestPagingRegs>(fs + FS_REGS), load<u64>(fs, FS_LINEAR),
-    load<u32>(fs, FS_ACCESS), changetype<GuestWalk>(fs + FS_WALK));
+  const regs = changetype<GuestPagingRegs>(fs + FS_REGS);
+  const linear = load<u64>(fs, FS_LINEAR);
+  const access = load<u32>(fs, FS_ACCESS);
+  const walk = changetype<GuestWalk>(fs + FS_WALK);
+  const st = walkCached(fs, regs, linear, access, walk);
   if (st != WalkStatus.OK) return 0;
-  const gpa = load<u64>(fs, FS_WALK + offsetof<GuestWalk>("gpa"));
+  const gpa = walk.gpa;
   const way = gmCacheDataWay(fs, gpa & ~(<u64>4095));
   if (load<u64>(way) != (gpa & ~(<u64>4095))) return 0;
+  const host = load<usize>(way, 8);
+  xlatFill(fs + FS_XLAT, fs, gm, regs, linear, access, walk, host);
   const off = <usize>gpa & 4095;
-  return copyHead(load<usize>(way, 8) + off, fs + FS_BYTES, off);
+  return copyHead(host + off, fs + FS_BYTES, off);
 }
 
 /**

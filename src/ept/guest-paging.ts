@@ -21,7 +21,8 @@
 
 import { GuestMemory, GmStatus, gmReadQword } from "./guest-memory";
 import {
-  GM_CACHE_NONE, GM_CACHE_WALK, GM_CACHE_WALK_KEY, GM_CACHE_WAYS_OFF, gmCacheOrNone, gmCacheSync, gmCacheFill,
+  GM_CACHE_NONE, GM_CACHE_WALK, GM_CACHE_WALK_KEY, GM_CACHE_WALK_REC, GM_CACHE_WAYS_OFF, gmCacheOrNone, gmCacheSync,
+  gmCacheFill,
 } from "./page-cache";
 
 export const CR0_WP: u64 = 1 << 16;
@@ -161,16 +162,22 @@ const WS_EFER: usize = GM_CACHE_WALK + 8;
 const WS_BAD: usize = GM_CACHE_WALK + 16;
 const WS_FLIP: usize = GM_CACHE_WALK + 24;
 // The cache ways of the table pages of each level (page-cache.ts): PML4, PDPT, PD, PT.
-const WAY_PML4: usize = GM_CACHE_WAYS_OFF;
-const WAY_PDPT: usize = GM_CACHE_WAYS_OFF + 16;
-const WAY_PD: usize = GM_CACHE_WAYS_OFF + 32;
-const WAY_PT: usize = GM_CACHE_WAYS_OFF + 48;
+export const WAY_PML4: usize = GM_CACHE_WAYS_OFF;
+export const WAY_PDPT: usize = GM_CACHE_WAYS_OFF + 16;
+export const WAY_PD: usize = GM_CACHE_WAYS_OFF + 32;
+export const WAY_PT: usize = GM_CACHE_WAYS_OFF + 48;
+// Where walkCached records each entry it reads (page-cache.ts; fetch-xlat.ts uses them). Only a
+// real cache is written: with GM_CACHE_NONE the walk key never matches, so no entry is read.
+export const REC_PML4E: usize = GM_CACHE_WALK_REC;
+export const REC_PDPTE: usize = GM_CACHE_WALK_REC + 8;
+export const REC_PDE: usize = GM_CACHE_WALK_REC + 16;
+export const REC_PTE: usize = GM_CACHE_WALK_REC + 24;
 
 /**
  * What walkPrepare's setup depends on besides CR4 and EFER: the access kind's bits (the walk looks
  * at no others) and MAXPHYADDR (as the reserved-bit shifts see it, mod 64). Never GM_CACHE_NO_KEY.
  */
-@inline function walkKey(regs: GuestPagingRegs, access: u32): u32 {
+@inline export function walkKey(regs: GuestPagingRegs, access: u32): u32 {
   return (access & (PF_WRITE | PF_USER | PF_FETCH)) | ((regs.maxPhysBits & 63) << 8);
 }
 
@@ -232,6 +239,8 @@ function walkPrepare(cache: usize, regs: GuestPagingRegs, access: u32): bool {
  * when some level sets XD, and any reserved bit of any level (§4.5.4: 51:MAXPHYADDR, XD without
  * EFER.NXE). Which of those bits end the walk for this access (`bad`, `flip`) is fixed before it
  * starts (walkPrepare, kept in the cache). `cache`: synced (gmCacheSync) or GM_CACHE_NONE.
+ * Each entry read is recorded in the cache (REC_*): after an OK, the entries of the levels the
+ * translation used are the ones it was computed from (fetch-xlat.ts keeps them to revalidate it).
  * Written out level by level with plain returns, and calling nothing: a leaf.
  */
 export function walkCached(cache: usize, regs: GuestPagingRegs, linear: u64, access: u32, out: GuestWalk): WalkStatus {
@@ -252,6 +261,7 @@ export function walkCached(cache: usize, regs: GuestPagingRegs, linear: u64, acc
   let table = regs.cr3 & PTE_ADDR;
   if (load<u64>(cache, WAY_PML4) != table) return walkMiss(out, table, cache + WAY_PML4);
   let e = load<u64>(load<usize>(cache, WAY_PML4 + 8) + (<usize>(linear >> 36) & 0xFF8));
+  store<u64>(cache, e, REC_PML4E);
   if ((e & PTE_P) == 0) return WALK_CHECKED;
   if ((e & PTE_PS) != 0) return WALK_CHECKED;
   let acc = e ^ DENY_FLIP;
@@ -259,6 +269,7 @@ export function walkCached(cache: usize, regs: GuestPagingRegs, linear: u64, acc
   table = e & PTE_ADDR;
   if (load<u64>(cache, WAY_PDPT) != table) return walkMiss(out, table, cache + WAY_PDPT);
   e = load<u64>(load<usize>(cache, WAY_PDPT + 8) + (<usize>(linear >> 27) & 0xFF8));
+  store<u64>(cache, e, REC_PDPTE);
   if ((e & PTE_P) == 0) return WALK_CHECKED;
   acc |= e ^ DENY_FLIP;
   if ((e & PTE_PS) != 0) {
@@ -269,6 +280,7 @@ export function walkCached(cache: usize, regs: GuestPagingRegs, linear: u64, acc
   table = e & PTE_ADDR;
   if (load<u64>(cache, WAY_PD) != table) return walkMiss(out, table, cache + WAY_PD);
   e = load<u64>(load<usize>(cache, WAY_PD + 8) + (<usize>(linear >> 18) & 0xFF8));
+  store<u64>(cache, e, REC_PDE);
   if ((e & PTE_P) == 0) return WALK_CHECKED;
   acc |= e ^ DENY_FLIP;
   if ((e & PTE_PS) != 0) {
@@ -279,6 +291,7 @@ export function walkCached(cache: usize, regs: GuestPagingRegs, linear: u64, acc
   table = e & PTE_ADDR;
   if (load<u64>(cache, WAY_PT) != table) return walkMiss(out, table, cache + WAY_PT);
   e = load<u64>(load<usize>(cache, WAY_PT + 8) + (<usize>(linear >> 9) & 0xFF8));
+  store<u64>(cache, e, REC_PTE);
   if ((e & PTE_P) == 0) return WALK_CHECKED;
   acc |= e ^ DENY_FLIP;
   return walkLeaf(cache, out, e, acc, linear, 4095);

@@ -18,7 +18,9 @@
 //   0 generation (u64)   8 gm (usize)   12 walk key (u32)   16…63 the walk's setup (guest-paging.ts:
 //     derived from the paging registers and the access kind, valid while the key matches; the
 //     reset makes the key unmatchable)
-//  64 GM_CACHE_WAYS × { tag (u64): the guest page's address (4 KiB aligned), or 1 (empty: no
+//  64 the entries the last cached walk read (4 × u64, PML4E … PTE; guest-paging.ts walkCached
+//     records them for the instruction-fetch translation cache, fetch-xlat.ts)
+//  96 GM_CACHE_WAYS × { tag (u64): the guest page's address (4 KiB aligned), or 1 (empty: no
 //                       page address is odd)   host (usize): mem.ptr() of the page   pad (u32) }
 // Ways 0…3 hold the table page last read at each paging level (PML4, PDPT, PD, PT: a walk looks at
 // exactly one way per level, found without hashing), ways 4…7 any other page, by the low bits of
@@ -35,7 +37,9 @@ export const GM_CACHE_WAYS: u32 = 8;
 /** Offset of the walk key and of the walk's setup (guest-paging.ts), and of the ways. */
 export const GM_CACHE_WALK_KEY: usize = 12;
 export const GM_CACHE_WALK: usize = 16;
-export const GM_CACHE_WAYS_OFF: usize = 64;
+/** Offset of the entries walkCached read last (PML4E, PDPTE, PDE, PTE: u64 each). */
+export const GM_CACHE_WALK_REC: usize = 64;
+export const GM_CACHE_WAYS_OFF: usize = 96;
 export const GM_CACHE_SIZE: u32 = <u32>GM_CACHE_WAYS_OFF + GM_CACHE_WAYS * 16;
 /** Tag of an empty way: odd, so no page address equals it. */
 const EMPTY_TAG: u64 = 1;
@@ -58,7 +62,7 @@ const DATA_WAYS: u32 = 4;
  * starts at 1), but gmCacheSync leaves it alone (it is shared by all CPUs: nobody writes it).
  */
 export const GM_CACHE_NONE: usize = memory.data<u64>([
-  0, <u64>GM_CACHE_NO_KEY << 32, 0, 0, 0, 0, 0, 0,
+  0, <u64>GM_CACHE_NO_KEY << 32, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
   EMPTY_TAG, 0, EMPTY_TAG, 0, EMPTY_TAG, 0, EMPTY_TAG, 0,
   EMPTY_TAG, 0, EMPTY_TAG, 0, EMPTY_TAG, 0, EMPTY_TAG, 0,
 ]);

@@ -56,28 +56,25 @@ export function coreExitsInit(): void {
 
 /**
  * CPUID (reason 10): the policy's answer (the view the exit handlers share, exits/cpuid-view.ts,
- * with its per-vCPU answer cache). Every CPUID is answered here, by the compiled core: an answer
- * cache in boot/vmx.asm was removed because it measured assembly instead of the core and
- * duplicated the policy's rules.
+ * with its per-vCPU answer cache). Every CPUID is answered by the compiled core: a cache hit by
+ * exit-lite.ts vmmExitCpuid (hw_vmrun's lite entry), everything else here. An earlier answer
+ * cache in assembly was removed because it measured assembly instead of the core and duplicated
+ * the policy's rules.
  */
 export function onCpuid(vcpu: VCpu): ExitAction {
   const leaf = <u32>vcpu.rax;
   const subleaf = <u32>vcpu.rcx;
-  // Two call sites of onCpuidMiss on purpose: binaryen inlines a function with one caller, and
-  // inlined here its registers and stack frame would be paid on every hit.
+  // Hits of a fast slice are answered before this by hw_vmrun's lite entry (exit-lite.ts); the
+  // cache still serves the exits the run loop dispatches (a Linux VM's, whose slices are not fast).
   const ext = vcpu.ext;
-  if (ext == 0) return onCpuidMiss(vcpu, leaf, subleaf);
-  const e = vcpuCpuidEntry(ext, leaf, subleaf);
-  if (!cpuidCacheHit(e, leaf, subleaf)) return onCpuidMiss(vcpu, leaf, subleaf);
-  vcpuCpuidFromEntry(vcpu, e);
-  vcpu.advanceRip();
-  return ExitAction.Resume;
-}
-
-/** CPUID answered by the policy (the hit path above stays a leaf function without it). */
-function onCpuidMiss(vcpu: VCpu, leaf: u32, subleaf: u32): ExitAction {
-  vcpuCpuidMiss(vcpu, leaf, subleaf, guestCr4View);
-  vcpu.advanceRip();
+  if (ext != 0 && cpuidCacheHit(vcpuCpuidEntry(ext, leaf, subleaf), leaf, subleaf)) {
+    vcpuCpuidFromEntry(vcpu, vcpuCpuidEntry(ext, leaf, subleaf));
+  } else {
+    vcpuCpuidMiss(vcpu, leaf, subleaf, guestCr4View);
+  }
+  // Past CPUID and out of an STI / MOV-SS shadow (completing an instruction ends it, SDM Vol 3C
+  // §25.4, Table 24-3), as the lite entry does.
+  skipInstruction(vcpu);
   return ExitAction.Resume;
 }
 

@@ -1,4 +1,4 @@
-// The exit path inside hw_vmrun (boot/vmx.asm): after a VM exit has stored the guest's registers,
+// The exit path inside hw_vmrun (boot/vmrun.asm): after a VM exit has stored the guest's registers,
 // hw_vmrun calls `vmm_exit` (exported by main.ts) before it returns to the run loop. For the
 // exits guests take in loops — CPUID, port I/O, MMIO (EPT violation) — this handles the exit
 // through the dispatch table and, when nothing else needs deciding before the next entry, tells
@@ -6,9 +6,13 @@
 // round trip, no re-checks the run loop does per entry. Everything else returns to the run loop
 // (src/vmm/run.ts), which treats an exit handled here exactly as one it dispatched itself.
 //
+// For CPUID and I/O exits hw_vmrun first tries a lite entry (src/vmm/exit-lite.ts: a CPUID cache
+// hit, IN/OUT of an unassigned port) with fewer registers saved; what it refuses comes here.
+//
 // Re-entering directly is sound only when the run loop would do nothing before the next entry:
-//   - the slice allows it (VCpu.fastOk, set by runVcpu: no PC platform to update before each
-//     entry, no slice deadline to check on the TSC);
+//   - the slice allows it (VCpu.fastExt, set by runVcpu: no PC platform to update before each
+//     entry, no slice deadline to check on the TSC; the vCPU's emulation block and the VM's
+//     platform exist);
 //   - the handler said Resume, the VM runs and the vCPU is runnable (the run loop's own test);
 //   - no event waits for injection and no window exit is open (events/apply.ts would run);
 //   - no EPT change awaits INVEPT (run.ts inveptVm).
@@ -26,8 +30,6 @@ import { onCpuid } from "./core-exits";
 import { onIoInstruction } from "./exits/io";
 import { onEptViolation } from "./exits/ept";
 import { extEventsReady } from "./exits/vcpu-ext";
-import { vcpuCpuidEntry, vcpuCpuidFromEntry } from "./exits/cpuid-view";
-import { cpuidCacheHit } from "./exits/cpuid-cache";
 import { eventsPending } from "./events/pending";
 import { Vm, VmState, vmCountExit } from "./vm";
 
@@ -47,7 +49,7 @@ export const EXIT_FAST_RETURN: u32 = 1;
  * of early returns: each test is one compare-and-branch in the generated code.
  */
 export function vmmExit(vcpu: VCpu): u32 {
-  if (vcpu.fastOk == 0) return EXIT_FAST_RETURN;
+  if (vcpu.fastExt == 0) return EXIT_FAST_RETURN;
   const reason = vcpu.exitReason; // full EXIT_REASON: an entry failure (bit 31) matches none below
   const vm = changetype<Vm>(vcpu.vm);
   let action: ExitAction;
@@ -55,18 +57,8 @@ export function vmmExit(vcpu: VCpu): u32 {
     vmCountExit(vm, ExitReason.CPUID);
     // CPUID changes only the vCPU's registers, RIP and CPUID cache: it cannot stop the VM, make
     // the vCPU unrunnable, queue an event or change the EPT, so none of the checks below apply.
-    // A hit in the vCPU's answer cache (core-exits.ts onCpuid, the same lookup) is answered here.
-    const ext = vcpu.ext;
-    if (ext != 0) {
-      const leaf = <u32>vcpu.rax;
-      const subleaf = <u32>vcpu.rcx;
-      const e = vcpuCpuidEntry(ext, leaf, subleaf);
-      if (cpuidCacheHit(e, leaf, subleaf)) {
-        vcpuCpuidFromEntry(vcpu, e);
-        vcpu.advanceRip();
-        return EXIT_FAST_RESUME;
-      }
-    }
+    // A hit in the vCPU's answer cache was answered by hw_vmrun's lite entry (exit-lite.ts): what
+    // comes here is a miss, which onCpuid answers from the policy and caches.
     action = onCpuid(vcpu);
     if (action == ExitAction.Resume) return EXIT_FAST_RESUME;
     return fastReturn(vcpu, action);
@@ -83,12 +75,9 @@ export function vmmExit(vcpu: VCpu): u32 {
   if (vm.state != VmState.RUNNING) return fastReturn(vcpu, action);
   if (vcpu.state != VCpuState.RUNNABLE) return fastReturn(vcpu, action);
   if ((vm.eptFlags & EPT_FLAG_INVEPT_NEEDED) != 0) return fastReturn(vcpu, action);
-  const ext = vcpu.ext;
-  if (ext != 0) { // no emulation block: nothing can have been queued
-    const ev = extEventsReady(vcpu);
-    if (ev.windows != 0) return fastReturn(vcpu, action);
-    if (eventsPending(ev)) return fastReturn(vcpu, action);
-  }
+  const ev = extEventsReady(vcpu); // vcpu.ext != 0: fastExt is ext (run.ts)
+  if (ev.windows != 0) return fastReturn(vcpu, action);
+  if (eventsPending(ev)) return fastReturn(vcpu, action);
   return EXIT_FAST_RESUME;
 }
 

@@ -24,6 +24,7 @@ import { MB2_BOOT_MAGIC } from "./boot/bootinfo";
 import { printDec } from "./console/print";
 import { runAll } from "./run";
 import { vmmExit, exitFastCheckTable } from "./exit-fast";
+import { vmmExitCpuid, vmmExitIo } from "./exit-lite";
 import { fpuInit, FpuStatus } from "./fpu";
 import { guestMsrsInit } from "./guest-msrs";
 import { guestDrInit } from "./guest-dr";
@@ -53,10 +54,15 @@ function stop(): void {
 }
 
 /**
- * The exit path's call into the core (boot/vmx.asm hw_vmrun, after every VM exit; docs/native-abi.md):
+ * The exit path's call into the core (boot/vmrun.asm hw_vmrun, after every VM exit; docs/native-abi.md):
  * 0 = re-enter the guest now, 1 = return to the run loop. src/vmm/exit-fast.ts.
  */
 export { vmmExit as vmm_exit };
+/**
+ * The exit path's lite entries (boot/vmrun.asm, before vmm_exit, for CPUID and I/O exits, with only
+ * the caller-saved GPRs stored): 0 = handled, 1 = refused, changed nothing. src/vmm/exit-lite.ts.
+ */
+export { vmmExitCpuid as vmm_exit_cpuid, vmmExitIo as vmm_exit_io };
 
 export function vmm_main(bootMagic: u32, bootInfo: u32): void {
   uartInit();

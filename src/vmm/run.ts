@@ -19,7 +19,7 @@ import { pickNext, countInState, preemptionTimerValue, PICK_NONE } from "../sche
 import { ExitAction } from "./exits/action";
 import { exitTable, callExitHandler } from "./dispatch";
 import { print, printDec, println } from "./console/print";
-import { Vm, VmState, vmOf, vmCount, vmAt, vmCountExit, vmExitCount, stopVmBegin, stopVmEnd, printVmPrefix, vmConsoleFlush } from "./vm";
+import { Vm, VmState, vmOf, vmCount, vmAt, vmCountExit, vmExitCount, vmExitsTotal, stopVmBegin, stopVmEnd, printVmPrefix, vmConsoleFlush } from "./vm";
 import { vcpuAt, vcpuCount } from "./vm-setup";
 import { eventsBeforeEntry } from "./events/apply";
 import { fpuSwitchTo } from "./fpu";
@@ -29,6 +29,7 @@ import { eventsPending } from "./events/pending";
 import { exitsVcpuReady, extEvents } from "./exits/vcpu-ext";
 import { VCPU_SIZE } from "../vmx/vcpu";
 import { pcBlock } from "./pc/pc";
+import { platformReady } from "./devices/platform";
 import { pcBeforeEntry, pcWakeHalted, pcWaitForEvent } from "./pc/pc-run";
 
 const MAX_STATES: u32 = 8;
@@ -100,7 +101,9 @@ function runVcpu(vcpu: VCpu, savesTimer: bool, rate: u32, alone: bool): void {
   const ev = extEvents(vcpu);
   // Exits this slice's hw_vmrun may handle itself without returning (src/vmm/exit-fast.ts): only
   // when the loop below has nothing to do before an entry but re-enter.
-  vcpu.fastOk = pc == 0 && deadline == u64.MAX_VALUE ? 1 : 0;
+  // Also only once the vCPU's emulation block and the VM's platform exist: the lite entries
+  // (src/vmm/exit-lite.ts) use both without checking, on fastExt alone (= ext, else 0).
+  vcpu.fastExt = pc == 0 && deadline == u64.MAX_VALUE && evReady && platformReady(vm) ? vcpu.ext : 0;
   while (true) {
     if (pc != 0 && !pcBeforeEntry(vcpu, vm, pc, ev, sliceEnd, rate)) return;
     // Pending events (exceptions a handler raised, re-injection after an interrupted delivery)
@@ -177,7 +180,7 @@ function printSummary(vm: Vm): void {
   vmConsoleFlush(vm);
   printVmPrefix(vm);
   print("exits: total ");
-  printDec(vm.exitsTotal);
+  printDec(vmExitsTotal(vm));
   for (let r: u32 = 0; r < EXIT_REASON_COUNT; r++) {
     const n = vmExitCount(vm, r);
     if (n == 0) continue;

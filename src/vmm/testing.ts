@@ -9,7 +9,7 @@ import { memorySummary } from "./boot/bootinfo";
 import { parseMultiboot1 } from "./boot/multiboot1";
 import { parseMultiboot2 } from "./boot/multiboot2";
 
-export { vmm_main, vmm_exit } from "./main";
+export { vmm_main, vmm_exit, vmm_exit_cpuid, vmm_exit_io } from "./main";
 export { cpuDisplayFamily, cpuDisplayModel, cpuStepping };
 // Constants as wasm globals, so the tests name them instead of repeating their numbers.
 export {

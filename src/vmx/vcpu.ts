@@ -1,4 +1,4 @@
-// The virtual CPU: the guest register block that boot/vmx.asm (hw_vmrun) loads and stores around
+// The virtual CPU: the guest register block that boot/vmrun.asm (hw_vmrun) loads and stores around
 // every VM entry/exit, and the bookkeeping the run loop needs. Statically allocated, 16-byte
 // aligned, VCPU_SIZE bytes each (src/vmm/vm.ts owns the slab).
 //
@@ -10,10 +10,10 @@
 //   +------+------+------+------+------+--- … ---+-----+-------+-------+---------+
 //   q 0      1      2      3      4      5 … 15     16     17      18
 //   byte 160 vmcsPa (u64)   168 state (u32)   172 launched (u32)   176 vpid (u32)
-//   byte 180 exitReason (u32, full EXIT_REASON of the last exit)   184 reserved (u64)
+//   byte 180 exitReason (u32, full EXIT_REASON of the last exit)   184 ioQual (u64)
 //   byte 192 sliceTicks (u64)   200 ripCache (u64)   208 exitInsnLen (u32)   212 ripDirty (u32)
 //   byte 216 fpuArea (usize: 4 KiB XSAVE/FXSAVE area, src/vmm/fpu.ts)   220 ext (usize)
-//   byte 224 fastAction (u32)   228 fastOk (u32)   232 … 255 reserved
+//   byte 224 fastAction (u32)   228 fastExt (usize)   232 … 255 reserved
 //
 // Slot 4 (rsp) is unused: the guest's RSP lives in the VMCS (GUEST_RSP), so gpr(4)/setGpr(4)
 // go there. hostRsp is owned by hw_vmrun: the HOST_RSP value last written into this vCPU's VMCS,
@@ -24,9 +24,13 @@
 // skipping an instruction costs no VMX instruction in the core. Offsets: boot/defs.inc VCPU_*.
 //
 // hw_vmrun does not return at every exit: it calls the core's `vmm_exit` (src/vmm/exit-fast.ts)
-// from the exit path and re-enters at once when that says so. fastOk (set by the run loop per
+// from the exit path and re-enters at once when that says so. fastExt (set by the run loop per
 // slice) allows that; fastAction tells the run loop that vmm_exit already handled the exit it
-// returns with (ExitAction + 1; 0: not handled, the run loop dispatches it).
+// returns with (ExitAction + 1; 0: not handled, the run loop dispatches it). For CPUID and I/O
+// exits hw_vmrun first calls a lite entry (src/vmm/exit-lite.ts) with only the caller-saved GPRs
+// stored: during that call rbx, rbp, r12–r15, exitReason, ripCache and exitInsnLen are stale, and
+// an exit it handles skips the instruction in the VMCS, leaving ripCache stale with ripDirty = 0
+// (the next full exit re-reads GUEST_RIP), so nothing outside exit handling may trust them.
 
 import { VmcsNatGuest } from "./vmcs/fields";
 import { vmreadNat, vmwriteNat } from "./vmcs-access";
@@ -60,7 +64,7 @@ export const enum Gpr { RAX = 0, RCX = 1, RDX = 2, RBX = 3, RSP = 4, RBP = 5, RS
   r15: u64;
   cr2: u64;
   xcr0: u64;
-  /** Owned by hw_vmrun (boot/vmx.asm): HOST_RSP last written to this vCPU's VMCS. */
+  /** Owned by hw_vmrun (boot/vmrun.asm): HOST_RSP last written to this vCPU's VMCS. */
   hostRsp: u64;
   /** The Vm (src/vmm/vm.ts) this vCPU belongs to. */
   vm: usize;
@@ -76,8 +80,12 @@ export const enum Gpr { RAX = 0, RCX = 1, RDX = 2, RBX = 3, RSP = 4, RBP = 5, RS
   vpid: u32;
   /** EXIT_REASON of the last VM exit: stored by hw_vmrun at every exit (boot/defs.inc VCPU_EXIT_REASON). */
   exitReason: u32;
-  /** Unused (the exit counts live in the Vm, src/vmm/vm.ts vmCountExit). */
-  reserved184: u64;
+  /**
+   * EXIT_QUALIFICATION of the last I/O-instruction exit (§27.2.1, Table 28-5): stored by hw_vmrun
+   * at every exit of reason 30, before the core runs (boot/defs.inc VCPU_IO_QUAL); meaningful
+   * only while such an exit is handled.
+   */
+  ioQual: u64;
   /** Length of this vCPU's time slice in TSC ticks (src/sched/policy.ts). */
   sliceTicks: u64;
   /** GUEST_RIP as of the last exit, plus the core's changes (written back by hw_vmrun). */
@@ -92,8 +100,12 @@ export const enum Gpr { RAX = 0, RCX = 1, RDX = 2, RBX = 3, RSP = 4, RBP = 5, RS
   ext: usize;
   /** Set by vmm_exit when it handled the exit hw_vmrun returns with: ExitAction + 1; else 0. */
   fastAction: u32;
-  /** Non-zero: vmm_exit may handle exits and re-enter without returning (run.ts, per slice). */
-  fastOk: u32;
+  /**
+   * Non-zero: vmm_exit and the lite entries may handle exits and re-enter without returning
+   * (run.ts, per slice), and then it is `ext` (non-zero) and the VM's platform exists: the lite
+   * entries test and locate the emulation block with one load.
+   */
+  fastExt: usize;
 
   /** Register block address: what hw_vmrun takes. */
   @inline regs(): usize { return changetype<usize>(this); }

@@ -95,7 +95,7 @@ export function excCombine(a: u32, b: u32): u32 { return combineExceptions(a, b)
 export function excHasError(v: u32): bool { return exceptionHasErrorCode(v); }
 
 // ---------------------------------------------------------------- exit qualifications and rules
-import { ioSize, ioIsIn, ioIsString, ioIsRep, ioIsImmediate, ioPort, ioAddrSize, ioSegment, addrRegUpdate, inMerge } from "../../src/vmm/exits/io-qual";
+import { ioSize, ioLiteSize, ioIsIn, ioIsString, ioIsRep, ioIsImmediate, ioPort, ioAddrSize, ioSegment, addrRegUpdate, inMerge } from "../../src/vmm/exits/io-qual";
 import { crNumber, crAccessType, crLmswMemory, crGpr, crLmswSource } from "../../src/vmm/exits/cr-qual";
 import { Cr0Update, cr0Write, cr4Write, cr4Allowed, lmswValue, cr3Write, cr8Valid, pdpteValid } from "../../src/vmm/exits/cr-rules";
 import { loadResult, storeValue } from "../../src/vmm/exits/mmio-writeback";
@@ -105,6 +105,8 @@ import { MmioInsn } from "../../src/vmm/mmio/insn";
 export function ioDecode(q: u64): u32 {
   return ioSize(q) | (ioIsIn(q) ? 16 : 0) | (ioIsString(q) ? 32 : 0) | (ioIsRep(q) ? 64 : 0) | (ioIsImmediate(q) ? 128 : 0) | (ioPort(q) << 16);
 }
+/** The lite entry's size (src/vmm/exit-lite.ts): 0 for INS/OUTS and the reserved encoding. */
+export function ioLite(q: u64): u32 { return ioLiteSize(q); }
 export function ioInfo(info: u32): u32 { return ioAddrSize(info) | (ioSegment(info) << 8); }
 export function ioRegUpdate(old: u64, v: u64, a: u32): u64 { return addrRegUpdate(old, v, a); }
 export function ioInMerge(rax: u64, v: u64, size: u32): u64 { return inMerge(rax, v, size); }

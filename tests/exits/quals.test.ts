@@ -17,6 +17,10 @@ describe("I/O exit qualification", () => {
     expect(d(0x80010033n)).toEqual({ size: 4, in: false, str: true, rep: true, imm: false, port: 0x8001 });
     expect(d(0xffff0002n).size).toBe(0); // reserved encoding
   });
+  it("the lite entry's size: IN/OUT only, INS/OUTS (with or without REP) and the reserved size refused", () => {
+    expect([0x00e90040n, 0x00e90009n, 0x12340003n, 0xffff000bn].map((q) => e.u32("ioLite", q))).toEqual([1, 2, 4, 4]);
+    expect([0x80010033n, 0x00e90010n, 0x00e90019n, 0xffff0002n, 0x00e90006n].map((q) => e.u32("ioLite", q))).toEqual([0, 0, 0, 0, 0]);
+  });
   it("INS/OUTS instruction information: address size and segment", () => {
     expect(e.u32("ioInfo", 0)).toBe(2);
     expect(e.u32("ioInfo", (1 << 7) | (3 << 15))).toBe(4 | (3 << 8));

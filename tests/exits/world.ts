@@ -7,6 +7,7 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { dirname, resolve } from "node:path";
 import { exportParams } from "../support/as-wasm.ts";
+import { fakeVmreadMmio } from "../unit/support/fake-vmread-mmio.ts";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const wasmPath = resolve(root, process.env["EXITS_HANDLERS_WASM"] ?? "build/exits-unit/handlers.wasm");
@@ -69,6 +70,7 @@ export class World {
     const hw: Record<string, (...a: never[]) => unknown> = {
       vmread: (f: number): bigint => BigInt.asIntN(64, self.vmcs.get(f) ?? 0n),
       vmwrite: (f: number, v: bigint): number => { self.vmcs.set(f, BigInt.asUintN(64, v)); return 0; },
+      vmread_mmio: fakeVmreadMmio(() => mem!, (f) => self.vmcs.get(f) ?? 0n),
       cpuid: (leaf: number, sub: number, out: number): void => {
         const r = self.cpuid.get(`${leaf >>> 0}:${sub}`) ?? self.cpuid.get(`${leaf >>> 0}:*`) ?? [0, 0, 0, 0];
         r.forEach((x, i) => mem!.setUint32(out + 4 * i, x >>> 0, true));
@@ -124,11 +126,12 @@ export class World {
   peek(gpa: number, n: number): number[] { return [...this.bytes.subarray(HOST_RAM + gpa, HOST_RAM + gpa + n)]; }
   /**
    * One VM exit as hw_vmrun delivers it (src/vmx/vcpu.ts): GUEST_RIP and the VM-exit instruction
-   * length are copied into the vCPU block (ripCache at 200, exitInsnLen at 208) before the
-   * handler runs; a RIP the core changed (ripDirty at 212) is written back to the VMCS afterwards,
-   * as hw_vmrun does before the next entry.
+   * length are copied into the vCPU block (ripCache at 200, exitInsnLen at 208; for an I/O exit
+   * also the exit qualification, ioQual at 184) before the handler runs; a RIP the core changed
+   * (ripDirty at 212) is written back to the VMCS afterwards, as hw_vmrun does before the next entry.
    */
   exit(reason: number): number {
+    if (reason === 30) this.mem.setBigUint64(VCPU + 184, this.get(F.QUAL), true); // VCpu.ioQual
     this.mem.setBigUint64(VCPU + 200, this.get(F.RIP), true);
     this.mem.setUint32(VCPU + 208, Number(this.get(F.EXIT_LEN)), true);
     this.mem.setUint32(VCPU + 212, 0, true);

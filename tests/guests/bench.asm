@@ -12,6 +12,8 @@
 ;   exit.io_out      OUT DX, AL to an unassigned port (exits through the I/O bitmap; nothing is
 ;                    printed)
 ;   exit.mmio_write  MOV [SCRATCH], EAX on the test device (EPT violation, decoded and emulated)
+;   exit.io_in_dev   IN AL, DX from the debug console's port 0xE9 (a port with a device: the exit
+;                    goes through the full I/O path and the device's read, which returns 0xE9)
 ; RDTSC itself does not exit ("RDTSC exiting" is off; even if it were, it is outside the loops).
 %include "tsg.inc"
 org TSG_LOAD
@@ -51,6 +53,10 @@ start:
     lea r12, [rel loop_mmio]
     lea r13, [rel loop_mmio_base]
     lea r14, [rel name_mmio]
+    call measure
+    lea r12, [rel loop_in_dev]
+    lea r13, [rel loop_in_dev_base]
+    lea r14, [rel name_in_dev]
     call measure
     jmp exit64
 
@@ -163,9 +169,32 @@ loop_mmio_base:
     sub rax, r8
     ret
 
+loop_in_dev:
+    TSC r8
+    mov esi, BENCH_ITERS
+.l: mov dx, E9_PORT
+    in al, dx
+    dec esi
+    jnz .l
+    TSC r9
+    mov rax, r9
+    sub rax, r8
+    ret
+loop_in_dev_base:
+    TSC r8
+    mov esi, BENCH_ITERS
+.l: mov dx, E9_PORT
+    dec esi
+    jnz .l
+    TSC r9
+    mov rax, r9
+    sub rax, r8
+    ret
+
 name_cpuid: db "exit.cpuid", 0
 name_out: db "exit.io_out", 0
 name_mmio: db "exit.mmio_write", 0
+name_in_dev: db "exit.io_in_dev", 0
 str_bench: db "BENCH ", 0
 linebuf_bench: times 64 db 0
 

@@ -15,7 +15,7 @@ const ROOT = resolve(import.meta.dirname, "../..");
 /** The banner the build must print: version from package.json, id from the generated file. */
 function expectedBanner(): string {
   const version = (JSON.parse(readFileSync(resolve(ROOT, "package.json"), "utf8")) as { version: string }).version;
-  const gen = readFileSync(resolve(ROOT, "build/gen/tshv-buildinfo/index.ts"), "utf8");
+  const gen = readFileSync(resolve(ROOT, process.env["TSHV_BUILD"] ?? "build", "gen/tshv-buildinfo/index.ts"), "utf8");
   const id = /TSHV_BUILD_ID: string = "([^"]+)"/.exec(gen)?.[1];
   expect(id).toMatch(/^([0-9a-f]{7}(-dirty)?|src-[0-9a-f]{12})$/);
   expect(gen).toContain(`TSHV_VERSION: string = "${version}"`);

@@ -138,6 +138,80 @@ describe("VMs on the fake VMX", () => {
     expect(cpuidRegs[1]).toBe(0x756e6547n); // "Genu"
   });
 
+  it("hw_vmrun's lite entries: CPUID cache hits and IN/OUT of unassigned ports, the rest on the full path", () => {
+    const m = machine([{ name: "g1", body: Buffer.from("ab", "latin1") }]);
+    const IO = 30;
+    /** Exit qualification of IN/OUT (SDM Table 28-5): size code, direction, string, port. */
+    const ioQual = (port: number, sizeCode: number, isIn: boolean, str = false) =>
+      (BigInt(port) << 16n) | BigInt(sizeCode) | (isIn ? 8n : 0n) | (str ? 16n : 0n);
+    let rip = 0n;
+    let first: bigint[] = [];
+    const regs = (e: Entered) => [REG.RAX, REG.RBX, REG.RCX, REG.RDX].map((r) => e.reg(r));
+    const lines = run(m, [
+      steps(
+        (e) => { // CPUID leaf 0: a miss (vmm_exit, the policy fills the cache)
+          e.setReg(REG.RAX, 0n);
+          e.setReg(REG.RCX, 0n);
+          return { exit: EXIT.CPUID, length: 2 };
+        },
+        (e) => { // CPUID leaf 0 again, in an STI shadow: a hit, answered by the lite entry
+          first = regs(e);
+          rip = e.field(F.GUEST_RIP);
+          e.setReg(REG.RAX, 0xffff_ffff_0000_0000n); // upper halves ignored: leaf 0, subleaf 0
+          e.setReg(REG.RCX, 0xffff_ffff_0000_0000n);
+          e.setReg(REG.RBX, 0x1234n);
+          e.setReg(REG.RBP, 0x5555n);
+          e.setField(F.GUEST_INTERRUPTIBILITY, 1n);
+          return { exit: EXIT.CPUID, length: 3 };
+        },
+        (e) => { // OUT DX, AL to an unassigned port: dropped by the lite entry
+          expect(m.vmx.liteHandled).toBe(1);
+          expect(regs(e)).toEqual(first);
+          expect(e.reg(REG.RBP)).toBe(0x5555n); // callee-saved slots kept
+          expect(e.field(F.GUEST_RIP)).toBe(rip + 3n);
+          expect(e.field(F.GUEST_INTERRUPTIBILITY)).toBe(0n); // the shadow ended
+          e.setReg(REG.RAX, 0x1111_2222_3333_4444n);
+          return { exit: IO, qual: ioQual(0x1234, 0, false), length: 1 };
+        },
+        (e) => { // IN AX, DX from an unassigned port: all ones into AX, the rest of RAX kept
+          expect(m.vmx.liteHandled).toBe(2);
+          expect(e.reg(REG.RAX)).toBe(0x1111_2222_3333_4444n);
+          return { exit: IO, qual: ioQual(0x1234, 1, true), length: 2 };
+        },
+        (e) => { // IN EAX, DX: zero-extended
+          expect(e.reg(REG.RAX)).toBe(0x1111_2222_3333_ffffn);
+          return { exit: IO, qual: ioQual(0x5678, 3, true), length: 1 };
+        },
+        (e) => { // OUT to the debug console (a device): refused, the full path prints
+          expect(m.vmx.liteHandled).toBe(4);
+          expect(e.reg(REG.RAX)).toBe(0xffff_ffffn);
+          e.setReg(REG.RAX, 0x61n);
+          return { exit: IO, qual: ioQual(0xe9, 0, false), length: 1 };
+        },
+        (e) => { // the line's end
+          expect(m.vmx.liteHandled).toBe(4);
+          e.setReg(REG.RAX, 0x0an);
+          return { exit: IO, qual: ioQual(0xe9, 0, false), length: 1 };
+        },
+        (e) => { // CPUID leaf 1 (never cached): refused, answered by the policy
+          e.setReg(REG.RAX, 1n);
+          e.setReg(REG.RCX, 0n);
+          return { exit: EXIT.CPUID, length: 2 };
+        },
+        (e) => {
+          expect(m.vmx.liteHandled).toBe(4);
+          return exitCall(0n)(e);
+        },
+      ),
+    ]);
+    expect(lines.slice(1)).toEqual([
+      "[g1] a",
+      "[g1] exited with status 0",
+      "VMs: all stopped",
+      "[g1] exits: total 9, cpuid 3, vmcall 1, io 5",
+    ]);
+  });
+
   it("an unhandled exit, a triple fault and a failed entry stop only their own VM", () => {
     const m = machine([{ name: "nohandler" }, { name: "tf" }, { name: "badguest" }, { name: "vmfail" }, { name: "ok" }]);
     const lines = run(m, [

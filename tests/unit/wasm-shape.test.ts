@@ -111,15 +111,18 @@ describe("core wasm shape", () => {
     });
   }
 
-  it("vmm.wasm exports vmm_main(i32, i32) and vmm_exit(i32) -> i32 only; its memory stays internal", () => {
+  it("vmm.wasm exports vmm_main(i32, i32), vmm_exit(i32) -> i32 and its lite entries only; its memory stays internal", () => {
     const mod = new WebAssembly.Module(readFileSync(CORE_WASM));
     const names = WebAssembly.Module.exports(mod).map((e) => `${e.kind} ${e.name}`).sort();
-    expect(names).toEqual(["function vmm_exit", "function vmm_main"]);
+    expect(names).toEqual(["function vmm_exit", "function vmm_exit_cpuid", "function vmm_exit_io", "function vmm_main"]);
     expect(WebAssembly.Module.imports(mod).every((i) => i.module === "hw")).toBe(true);
     const wat = readFileSync(CORE_WASM.replace(/\.wasm$/, ".wat"), "utf8");
     expect(wat).toMatch(/^ \(func \$src\/vmm\/main\/vmm_main \(param \$0 i32\) \(param \$1 i32\)$/m);
     expect(wat).toMatch(/^ \(export "vmm_exit" \(func \$src\/vmm\/exit-fast\/vmmExit\)\)$/m);
     expect(wat).toMatch(/^ \(func \$src\/vmm\/exit-fast\/vmmExit \(param \$0 i32\) \(result i32\)$/m);
+    // boot/vmrun.asm calls these with rdi = the block (and rsi = the I/O exit qualification, an i64).
+    expect(wat).toMatch(/^ \(func \$src\/vmm\/exit-lite\/vmmExitCpuid \(param \$0 i32\) \(result i32\)$/m);
+    expect(wat).toMatch(/^ \(func \$src\/vmm\/exit-lite\/vmmExitIo \(param \$0 i32\) \(param \$1 i64\) \(result i32\)$/m);
   });
 
   it("vmm.wasm's data starts at 16 MiB (asc --memoryBase, docs/native-abi.md layout)", () => {

@@ -5,6 +5,7 @@
 #   bench: exit.cpuid N instructions
 #   bench: exit.io_out N instructions
 #   bench: exit.mmio_write N instructions
+#   bench: exit.io_in_dev N instructions    (a port with a device: the full I/O path)
 # N is counted by the guest with RDTSC, which in Bochs advances once per retired instruction: the
 # instructions (guest's exiting one + the hypervisor's exit/entry path and handler) per round trip.
 # Fails, printing nothing made up, when a figure is missing or the bench guest did not exit with 0.
@@ -32,7 +33,7 @@ if [ "$ended" != "[bench] exited with status 0" ]; then
   echo "bench-exits: the bench guest did not exit with status 0 (got '${ended:-nothing}')" >&2
   bad=1
 fi
-for f in exit.cpuid exit.io_out exit.mmio_write; do
+for f in exit.cpuid exit.io_out exit.mmio_write exit.io_in_dev; do
   n=$(serial_lines "$log" | sed -n "s/^\\[bench\\] BENCH ${f//./\\.} \\([0-9][0-9]*\\)\$/\\1/p" | head -1)
   if [ -n "$n" ]; then
     echo "bench: $f $n instructions"

@@ -115,7 +115,7 @@ expected() {
 LINES
 }
 EXITING="rm16 pm32 lm64 hostile bench"   # guests that end with the exit hypercall, status 0
-BENCH_FIGURES="exit.cpuid exit.io_out exit.mmio_write"
+BENCH_FIGURES="exit.cpuid exit.io_out exit.mmio_write exit.io_in_dev"
 
 failures=0
 pass() { echo "PASS  $1"; }

@@ -178,3 +178,19 @@ export function mmioDecode(code: usize, avail: u32, mode: u32, out: usize): u32 
 export function mmioDecodeGeneral(code: usize, avail: u32, mode: u32, out: usize): u32 {
   return decodeMmioGeneral(code, avail, mode, changetype<MmioInsn>(out));
 }
+
+// ---------------------------------------------------------------- the MMIO path's caches
+import { decodeCacheLookup, decodeCacheFill, DECODE_CACHE_SIZE } from "../../src/vmm/mmio/decode-cache";
+import { xlatReset } from "../../src/ept/fetch-xlat";
+import { FS_XLAT } from "../../src/ept/guest-fetch";
+
+/** The decode cache's MmioInsn address for the 16 bytes at `code` in `mode`, or 0. */
+export function dcLookup(dc: usize, code: usize, mode: u32): usize {
+  return decodeCacheLookup(dc, load<u64>(code), load<u64>(code, 8), mode);
+}
+export function dcFill(dc: usize, code: usize, mode: u32, insn: usize): void {
+  decodeCacheFill(dc, code, mode, changetype<MmioInsn>(insn));
+}
+export function dcSize(): u32 { return <u32>DECODE_CACHE_SIZE; }
+/** Empties the fetch translation cache of fetch state `fs`. */
+export function fsXlatReset(fs: usize): void { xlatReset(fs + FS_XLAT); }

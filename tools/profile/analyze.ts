@@ -20,7 +20,7 @@ if (!dir || kinds.length === 0) {
 /** What marks a round trip of each kind: a function it runs, or (`guest:OP`) the guest instruction that exited. */
 const HANDLER: Record<string, string> = {
   cpuid: "guest:cpuid",
-  io: "src/vmm/exits/io/onIoInstruction",
+  io: "src/vmm/exit-lite/vmmExitIo",
   mmio: "src/vmm/exits/ept/onEptViolation",
 };
 

@@ -22,7 +22,7 @@ skip=${PROFILE_SKIP:-400}
 declare -A steps=([cpuid]=4000 [io]=4000 [mmio]=12000)
 kinds=("$@")
 [ ${#kinds[@]} -gt 0 ] || kinds=(cpuid io mmio)
-declare -A handler=([io]='$src/vmm/exits/io/onIoInstruction' [mmio]='$src/vmm/exits/ept/onEptViolation')
+declare -A handler=([io]='$src/vmm/exit-lite/vmmExitIo' [mmio]='$src/vmm/exits/ept/onEptViolation')
 
 b=$dir/build
 make --no-print-directory BUILD="$b" "$b/hypervisor.disk" > "$dir.make.log" 2>&1 || { cat "$dir.make.log" >&2; exit 1; }

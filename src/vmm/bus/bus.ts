@@ -114,6 +114,15 @@ export function busFind(bus: Bus, addr: u64): i32 {
   return -1;
 }
 
+/**
+ * Whether a range holds `addr`: busFind(bus, addr) >= 0 in one load. Invariants: `bus` has an
+ * index (busAttachIndex) and addr < bus.limit — on the port bus (limit PORT_LIMIT) every port
+ * number is; src/vmm/exit-lite.ts relies on the platform having attached it (VCpu.fastExt).
+ */
+@inline export function busIndexHolds(bus: Bus, addr: u32): bool {
+  return load<u8>(bus.index + <usize>addr) != 0;
+}
+
 /** All-ones of `size` bytes (1, 2, 4, 8): what a read of an unassigned port returns. */
 @inline export function allOnes(size: u32): u64 {
   return size >= 8 ? 0xFFFFFFFFFFFFFFFF : (<u64>1 << (<u64>size * 8)) - 1;

@@ -11,40 +11,47 @@
 // come back on every exit of a driver's MMIO loop.
 //
 // This runs on every MMIO access of a guest (hw_vmrun calls it directly, src/vmm/exit-fast.ts),
-// so the common case is kept short: each VMREAD (a call into boot/) is done once — exit
-// qualification and guest-physical address, the paging registers, CS access rights, SS access
-// rights (the CPL) only when paging is on, CS base only outside 64-bit code; the MMIO range is
-// found once and handed to the device dispatch; the instruction is fetched up to the end of its
-// page and decoded from there, and only an instruction cut off at the page end is fetched again
-// across it. The bytes are fetched and decoded on every exit (the guest may rewrite them), and
-// every page walk reads the guest's tables again (it may change them without an exit). Rare
-// outcomes (faults, stops) are in functions of their own, so the common path saves no registers
-// for them.
+// so the common case is kept short: the VMCS fields it needs come in one call (hw_vmread_mmio,
+// boot/vmread-mmio.asm, into the block of exits/ept-state.ts); the MMIO range is found once and
+// handed to the device dispatch; the instruction is fetched up to the end of its page (through the
+// fetch translation cache, src/ept/fetch-xlat.ts, which revalidates the last translation entry by
+// entry, else the cached walk) and looked up in the decode cache (src/vmm/mmio/decode-cache.ts: the
+// last instruction decoded, by its bytes), else decoded; only an instruction cut off at the page
+// end is fetched again across it. The bytes are fetched on every exit and compared whole (the
+// guest may rewrite them), and every translation is checked against the guest's tables as they are
+// now (it may change them without an exit). Rare outcomes (faults, stops) are in functions of their
+// own, so the common path saves no registers for them.
 
 import { VCpu } from "../../vmx/vcpu";
-import { vmread32, vmread64, vmreadNat } from "../../vmx/vmcs-access";
-import { Vmcs32Guest, Vmcs32Ro, Vmcs64Ro, VmcsNatRo, VmcsNatGuest } from "../../vmx/vmcs/fields";
+import { vmread64, vmreadNat } from "../../vmx/vmcs-access";
+import { Vmcs64Ro, VmcsNatGuest } from "../../vmx/vmcs/fields";
+import { hw_vmread_mmio } from "../../hw";
 import { IdentityPhys } from "../../ept/phys";
 import { GuestPagingRegs, GuestWalk, guestTranslate, WalkStatus, PF_FETCH, PF_USER, CR0_PG, EFER_LMA } from "../../ept/guest-paging";
 import {
   guestFetch, guestFetchHeadCached, guestFetchHeadSlow, FS_REGS, FS_WALK, FS_BYTES, FS_LINEAR, FS_ACCESS,
 } from "../../ept/guest-fetch";
 import { MmioInsn, DecodeStatus, AccessKind } from "../mmio/insn";
-import { decodeMmio, decodeMmioGeneral, decodeMovFast, FAST_MAX_LENGTH } from "../mmio/decoder";
+import { decodeMmio, decodeMmioGeneral, decodeMovFast } from "../mmio/decoder";
+import { decodeCacheLookup, decodeCacheFill } from "../mmio/decode-cache";
 import { ExitAction } from "./action";
 import { vmOf, hostPhys, stopVmBegin, stopVmEnd } from "../vm";
 import { print, printHex } from "../console/print";
-import { BusRange } from "../bus/bus";
+import { Bus, BusRange, BUS_RANGE_SIZE, busRangeAt } from "../bus/bus";
 import { platformMmioBus, platformReady } from "../devices/platform";
 import { MmioStatus, mmioFind, mmioReadAt, mmioWriteAt } from "../devices/dispatch";
 import { loadResult, storeValue } from "./mmio-writeback";
 import { handlerEnter } from "./setup";
-import { intrValid } from "../events/interruption";
+import { intrValid, BLOCK_STI, BLOCK_MOV_SS } from "../events/interruption";
 import { eventsAfterExit } from "../events/apply";
+import { guestMaxPhysBits } from "./vcpu-ext";
 import {
-  guestCodeModeOf, guestCpl, guestEmuState, readPagingRegs, endInterruptShadow, raiseGp, raiseUd, raisePageFault,
-  EMU_INSN, EMU_CELL, EMU_GPA, EMU_QUAL, EMU_RANGE, EMU_CSAR,
+  guestCodeModeOf, guestEmuState, endInterruptShadow, raiseGp, raiseUd, raisePageFault, EMU_INSN, EMU_CELL, EMU_EPT,
 } from "./guest";
+import {
+  EI_GPA, EI_QUAL, EI_CS_AR, EI_SS_AR, EI_IDT_VECTORING, EI_INTERRUPTIBILITY, EI_RANGE_INDEX, EI_RANGE,
+  EI_DECODE_CACHE,
+} from "./ept-state";
 
 // Exit qualification bits (Table 28-7): the access that faulted.
 const EPTV_READ: u64 = 1 << 0;
@@ -53,6 +60,16 @@ const EPTV_FETCH: u64 = 1 << 2;
 const MAX_INSN: u32 = 15;
 // CS access rights (Vol 3C §24.4.1, Table 24-2): L, 64-bit code.
 const AR_L: u32 = 1 << 13;
+// The handler's block in the emulation state (ept-state.ts), as offsets from `es`.
+const E_GPA: usize = EMU_EPT + EI_GPA;
+const E_QUAL: usize = EMU_EPT + EI_QUAL;
+const E_CS_AR: usize = EMU_EPT + EI_CS_AR;
+const E_SS_AR: usize = EMU_EPT + EI_SS_AR;
+const E_IDT_VECTORING: usize = EMU_EPT + EI_IDT_VECTORING;
+const E_INTERRUPTIBILITY: usize = EMU_EPT + EI_INTERRUPTIBILITY;
+const E_RANGE: usize = EMU_EPT + EI_RANGE;
+const E_RANGE_INDEX: usize = EMU_EPT + EI_RANGE_INDEX;
+const E_DECODE_CACHE: usize = EMU_EPT + EI_DECODE_CACHE;
 
 /** `EPT violation at GPA 0x… (read|write|fetch)` and stop: the protocol's message. */
 function stopViolation(vcpu: VCpu, gpa: u64, q: u64, why: string): ExitAction {
@@ -69,80 +86,136 @@ function stopViolation(vcpu: VCpu, gpa: u64, q: u64, why: string): ExitAction {
 export function onEptViolation(vcpu: VCpu): ExitAction {
   if (vcpu.ext == 0) return eptViolationFirst(vcpu);
   if (!platformReady(vmOf(vcpu))) return eptViolationFirst(vcpu);
+  const es = guestEmuState(vcpu);
+  hw_vmread_mmio(es + FS_REGS, es + EMU_EPT);
   // handlerEnter's work once the vCPU block and the platform exist: record an event whose
   // delivery this exit interrupted (§27.2.4) — nothing to do unless IDT-vectoring info is valid.
-  if (intrValid(vmread32(Vmcs32Ro.IDT_VECTORING_INFO))) eventsAfterExit(vcpu);
-  const es = guestEmuState(vcpu);
-  if (!eptRead(vcpu, es)) return stopViolationAt(vcpu, es, "");
-  const st = eptFetchDecode(vcpu, es);
-  if (st != DecodeStatus.OK) return eptNotDecoded(vcpu, es, st);
-  if (load<u32>(es, EMU_INSN + offsetof<MmioInsn>("kind")) == AccessKind.LOAD) return eptLoad(vcpu, es);
-  return eptStore(vcpu, es);
+  if (intrValid(load<u32>(es, E_IDT_VECTORING))) eventsAfterExit(vcpu);
+  return eptEmulate(vcpu, es);
 }
 
-/**
- * onEptViolation before the vCPU block or the platform exists: handlerEnter makes them, then the
- * same steps. (That each step has two callers also keeps binaryen from inlining them all into
- * one function, where every value would live across every call.)
- */
+/** onEptViolation before the vCPU block or the platform exists: handlerEnter makes them, then the same steps. */
 function eptViolationFirst(vcpu: VCpu): ExitAction {
   if (!handlerEnter(vcpu)) return ExitAction.Stop;
   const es = guestEmuState(vcpu);
+  hw_vmread_mmio(es + FS_REGS, es + EMU_EPT);
+  return eptEmulate(vcpu, es);
+}
+
+/**
+ * The exit's fields read into `es`: finds the device, fetches and decodes the instruction,
+ * performs it. The decoded MmioInsn is es's or the decode cache's (eptFetchDecode says which).
+ * One function for the common case of a store (its steps are @inline), so that it saves and
+ * restores registers once; loads, misses and faults call out.
+ */
+function eptEmulate(vcpu: VCpu, es: usize): ExitAction {
   if (!eptRead(vcpu, es)) return stopViolationAt(vcpu, es, "");
-  const st = eptFetchDecode(vcpu, es);
-  if (st != DecodeStatus.OK) return eptNotDecoded(vcpu, es, st);
-  if (load<u32>(es, EMU_INSN + offsetof<MmioInsn>("kind")) == AccessKind.LOAD) return eptLoad(vcpu, es);
-  return eptStore(vcpu, es);
+  const got = eptFetch(vcpu, es);
+  let insn: usize = 0;
+  if (got == MAX_INSN) {
+    insn = decodeCacheLookup(es + E_DECODE_CACHE, load<u64>(es, FS_BYTES), load<u64>(es, FS_BYTES + 8),
+      load<u32>(es, EMU_INSN + offsetof<MmioInsn>("mode")));
+  }
+  if (insn == 0) {
+    const st = eptDecode(vcpu, es, got);
+    if (st != DecodeStatus.OK) return eptNotDecoded(vcpu, es, st);
+    insn = es + EMU_INSN;
+  }
+  if (load<u32>(insn, offsetof<MmioInsn>("kind")) == AccessKind.LOAD) return eptLoad(vcpu, es, changetype<MmioInsn>(insn));
+  return eptStore(vcpu, es, changetype<MmioInsn>(insn));
 }
 
 /** eptFetchDecode's answer besides DecodeStatus: a fault was raised instead. */
 const EPT_FAULTED: u32 = 0x100;
 
 /**
- * Reads the exit, each VMREAD once and straight into the emulation state `es` (guest-physical
- * address, qualification, paging registers, CS access rights, and SS access rights — the CPL —
- * only with paging: it matters only to the page walk's U/S checks), and finds the device. False
- * for a fetch or an address no device has.
+ * Checks the exit (hw_vmread_mmio's fields in es) and finds the device: false for a fetch or an
+ * address no device has. Fills in the fetch's access kind: the CPL (SS access rights' DPL, Vol
+ * 3C §24.4.1) matters only with paging, to the page walk's U/S checks.
  */
-function eptRead(vcpu: VCpu, es: usize): bool {
-  const gpa = vmread64(Vmcs64Ro.GUEST_PHYSICAL_ADDR);
-  store<u64>(es, gpa, EMU_GPA);
-  store<usize>(es, mmioFind(platformMmioBus(vmOf(vcpu)), gpa), EMU_RANGE);
-  store<u64>(es, vmreadNat(VmcsNatRo.EXIT_QUALIFICATION), EMU_QUAL);
-  readPagingRegs(es);
-  store<u32>(es, vmread32(Vmcs32Guest.CS_ACCESS_RIGHTS), EMU_CSAR);
-  // (Each store right after its value: nothing of es's is kept on the wasm stack across a call.)
-  store<u32>(es, PF_FETCH, FS_ACCESS);
+@inline function eptRead(vcpu: VCpu, es: usize): bool {
+  if (load<u32>(es, FS_REGS + offsetof<GuestPagingRegs>("maxPhysBits")) == 0) setMaxPhysBits(es);
+  const range = findRange(platformMmioBus(vmOf(vcpu)), es, load<u64>(es, E_GPA));
+  store<usize>(es, range, E_RANGE);
+  let access = PF_FETCH;
   if ((load<u64>(es, FS_REGS + offsetof<GuestPagingRegs>("cr0")) & CR0_PG) != 0) {
-    if (guestCpl() == 3) store<u32>(es, PF_FETCH | PF_USER, FS_ACCESS);
+    if (((load<u32>(es, E_SS_AR) >> 5) & 3) == 3) access = PF_FETCH | PF_USER;
   }
-  if ((load<u64>(es, EMU_QUAL) & EPTV_FETCH) != 0) return false;
-  return load<usize>(es, EMU_RANGE) != 0;
+  store<u32>(es, access, FS_ACCESS);
+  if ((load<u64>(es, E_QUAL) & EPTV_FETCH) != 0) return false;
+  return range != 0;
 }
 
 /**
- * Fetches the instruction at CS:RIP (outside 64-bit code linear addresses are 32 bits wide) and
- * decodes it into es's MmioInsn. Returns its DecodeStatus, or EPT_FAULTED. The common case (all
- * in the page cache, a common MOV form) calls only the walk and the fast decoder; the rest is in
- * eptFetchDecodeSlow / eptDecodeGot, which compute again what they need.
+ * mmioFind's answer, trying first the range the last exit found (its index, E_RANGE_INDEX): a
+ * driver's accesses go to one device many times in a row. Ranges never overlap (busRegister
+ * refuses that) and are never moved or removed, so a registered range holding `gpa` is the one
+ * mmioFind finds; an index from another bus (another VM in this slot) is checked like any other.
  */
-function eptFetchDecode(vcpu: VCpu, es: usize): u32 {
+@inline function findRange(bus: Bus, es: usize, gpa: u64): usize {
+  const i = load<u32>(es, E_RANGE_INDEX);
+  if (i < bus.count && i < bus.capacity) {
+    const r = busRangeAt(bus, i);
+    if (gpa - r.base < r.length) return changetype<usize>(r);
+  }
+  return findRangeScan(bus, es, gpa);
+}
+
+/** findRange's scan (mmioFind); the range found is where the next lookup starts. */
+function findRangeScan(bus: Bus, es: usize, gpa: u64): usize {
+  const r = mmioFind(bus, gpa);
+  if (r != 0) store<u32>(es, <u32>((r - bus.ranges) / BUS_RANGE_SIZE), E_RANGE_INDEX);
+  return r;
+}
+
+/** MAXPHYADDR into the paging registers, on the first exit (a constant of the host). */
+function setMaxPhysBits(es: usize): void {
+  store<u32>(es, guestMaxPhysBits(), FS_REGS + offsetof<GuestPagingRegs>("maxPhysBits"));
+}
+
+/**
+ * The first step of fetching the instruction at CS:RIP (outside 64-bit code linear addresses are
+ * 32 bits wide; the code mode goes to es's MmioInsn): guestFetchHeadCached — the translation cache
+ * (src/ept/fetch-xlat.ts) or the cached walk, and the page cache. Returns the bytes fetched to
+ * FS_BYTES, or 0 when it could not tell (eptDecode then fetches the exact way).
+ */
+@inline function eptFetch(vcpu: VCpu, es: usize): u32 {
   store<u64>(es, vcpu.rip(), FS_LINEAR);
   store<u32>(es, 64, EMU_INSN + offsetof<MmioInsn>("mode"));
   if ((load<u64>(es, FS_REGS + offsetof<GuestPagingRegs>("efer")) & EFER_LMA) == 0) {
     legacyCode(vcpu, es);
-  } else if ((load<u32>(es, EMU_CSAR) & AR_L) == 0) {
+  } else if ((load<u32>(es, E_CS_AR) & AR_L) == 0) {
     legacyCode(vcpu, es);
   }
-  const got = guestFetchHeadCached(vmOf(vcpu).memory(), es);
+  return guestFetchHeadCached(vmOf(vcpu).memory(), es);
+}
+
+/**
+ * Decodes the instruction into es's MmioInsn when the decode cache did not have it (`got`: what
+ * eptFetch fetched, 0 for nothing yet): the fast decoder for the common forms, else decodeMmio,
+ * else (cut off, or not fetched) the exact fetch. Returns its DecodeStatus, or EPT_FAULTED; an
+ * instruction decoded OK is kept in the decode cache.
+ */
+function eptDecode(vcpu: VCpu, es: usize, got: u32): u32 {
   if (got == 0) return eptFetchDecodeSlow(vcpu, es);
-  if (got >= FAST_MAX_LENGTH) {
+  if (got == MAX_INSN) {
     if (load<u32>(es, EMU_INSN + offsetof<MmioInsn>("mode")) == 64) {
       // The common forms first (what decodeMmio would do first too, as a call of its own).
-      if (decodeMovFast(es + FS_BYTES, changetype<MmioInsn>(es + EMU_INSN))) return DecodeStatus.OK;
+      if (decodeMovFast(es + FS_BYTES, changetype<MmioInsn>(es + EMU_INSN))) return decoded(es, DecodeStatus.OK);
     }
   }
   return eptDecodeGot(vcpu, es, got);
+}
+
+/**
+ * An instruction decoded into es's MmioInsn from the bytes at FS_BYTES with status `st`: on OK
+ * kept in the decode cache. Returns `st`.
+ */
+function decoded(es: usize, st: u32): u32 {
+  if (st != DecodeStatus.OK) return st;
+  const insn = changetype<MmioInsn>(es + EMU_INSN);
+  decodeCacheFill(es + E_DECODE_CACHE, es + FS_BYTES, insn.mode, insn);
+  return st;
 }
 
 /** eptFetchDecode when the cached fetch could not tell: the exact fetch (guestFetchHeadSlow), then the decode. */
@@ -156,7 +229,7 @@ function eptFetchDecodeSlow(vcpu: VCpu, es: usize): u32 {
 function eptDecodeGot(vcpu: VCpu, es: usize, got: u32): u32 {
   const insn = changetype<MmioInsn>(es + EMU_INSN);
   const st = decodeMmio(es + FS_BYTES, got, insn.mode, insn);
-  if (st != DecodeStatus.TRUNCATED) return st;
+  if (st != DecodeStatus.TRUNCATED) return decoded(es, st);
   return fetchDecodeAcross(vcpu, es);
 }
 
@@ -166,7 +239,7 @@ function eptDecodeGot(vcpu: VCpu, es: usize, got: u32): u32 {
  */
 function legacyCode(vcpu: VCpu, es: usize): void {
   const efer = load<u64>(es, FS_REGS + offsetof<GuestPagingRegs>("efer"));
-  store<u32>(es, guestCodeModeOf(efer, load<u32>(es, EMU_CSAR)), EMU_INSN + offsetof<MmioInsn>("mode"));
+  store<u32>(es, guestCodeModeOf(efer, load<u32>(es, E_CS_AR)), EMU_INSN + offsetof<MmioInsn>("mode"));
   store<u64>(es, (vmreadNat(VmcsNatGuest.CS_BASE) + vcpu.rip()) & 0xFFFFFFFF, FS_LINEAR);
 }
 
@@ -187,7 +260,7 @@ function fetchDecodeAcross(vcpu: VCpu, es: usize): u32 {
   const access = load<u32>(es, FS_ACCESS);
   const got = guestFetch<IdentityPhys>(gm, hostPhys(), regs, linear, access, es + FS_BYTES, MAX_INSN, walk, es);
   const st = decodeMmioGeneral(es + FS_BYTES, got, insn.mode, insn);
-  if (st != DecodeStatus.TRUNCATED) return st;
+  if (st != DecodeStatus.TRUNCATED) return decoded(es, st);
   const missing = linear + <u64>got;
   const ws = guestTranslate<IdentityPhys>(gm, hostPhys(), regs, missing, access, walk, es);
   if (ws == WalkStatus.PAGE_FAULT) { raisePageFault(vcpu, missing, walk.errorCode); return EPT_FAULTED; }
@@ -206,7 +279,7 @@ function eptNotDecoded(vcpu: VCpu, es: usize, st: u32): ExitAction {
 
 /** stopViolation with the exit's GPA and qualification from the emulation state. */
 function stopViolationAt(vcpu: VCpu, es: usize, why: string): ExitAction {
-  return stopViolation(vcpu, load<u64>(es, EMU_GPA), load<u64>(es, EMU_QUAL), why);
+  return stopViolation(vcpu, load<u64>(es, E_GPA), load<u64>(es, E_QUAL), why);
 }
 
 // The decoded direction must be the one that faulted: another vCPU (or DMA) may have rewritten the
@@ -214,36 +287,35 @@ function stopViolationAt(vcpu: VCpu, es: usize, why: string): ExitAction {
 const MISMATCH = ", instruction does not match the access";
 
 /** A decoded load: the device's value into the destination register (width rules: mmio-writeback.ts). */
-function eptLoad(vcpu: VCpu, es: usize): ExitAction {
-  const insn = changetype<MmioInsn>(es + EMU_INSN);
-  if ((load<u64>(es, EMU_QUAL) & EPTV_READ) == 0) return stopViolationAt(vcpu, es, MISMATCH);
-  const range = changetype<BusRange>(load<usize>(es, EMU_RANGE));
-  if (mmioReadAt(range, load<u64>(es, EMU_GPA), insn.size, es + EMU_CELL) != MmioStatus.OK) return stopViolationAt(vcpu, es, "");
+function eptLoad(vcpu: VCpu, es: usize, insn: MmioInsn): ExitAction {
+  if ((load<u64>(es, E_QUAL) & EPTV_READ) == 0) return stopViolationAt(vcpu, es, MISMATCH);
+  const range = changetype<BusRange>(load<usize>(es, E_RANGE));
+  if (mmioReadAt(range, load<u64>(es, E_GPA), insn.size, es + EMU_CELL) != MmioStatus.OK) return stopViolationAt(vcpu, es, "");
   const reg = insn.reg & 15;
   vcpu.setGpr(reg, loadResult(insn, vcpu.gpr(reg), load<u64>(es, EMU_CELL)));
-  return complete(vcpu, insn);
+  return complete(vcpu, es, insn);
 }
 
 /** A decoded store: the register's or the immediate's bytes to the device. */
-function eptStore(vcpu: VCpu, es: usize): ExitAction {
-  const insn = changetype<MmioInsn>(es + EMU_INSN);
-  if ((load<u64>(es, EMU_QUAL) & EPTV_WRITE) == 0) return stopViolationAt(vcpu, es, MISMATCH);
+@inline function eptStore(vcpu: VCpu, es: usize, insn: MmioInsn): ExitAction {
+  if ((load<u64>(es, E_QUAL) & EPTV_WRITE) == 0) return stopViolationAt(vcpu, es, MISMATCH);
   const v = storeValue(insn, insn.kind == AccessKind.STORE_REG ? vcpu.gpr(insn.reg & 15) : 0);
-  const range = changetype<BusRange>(load<usize>(es, EMU_RANGE));
-  if (mmioWriteAt(range, load<u64>(es, EMU_GPA), insn.size, v) != MmioStatus.OK) return stopViolationAt(vcpu, es, "");
-  return complete(vcpu, insn);
+  const range = changetype<BusRange>(load<usize>(es, E_RANGE));
+  if (mmioWriteAt(range, load<u64>(es, E_GPA), insn.size, v) != MmioStatus.OK) return stopViolationAt(vcpu, es, "");
+  return complete(vcpu, es, insn);
 }
 
 /**
  * Completes an emulated instruction: RIP past it (IP wraps at 64 KiB in 16-bit code, EIP at 4 GiB
- * in 32-bit code) and the end of an STI / MOV-SS interrupt shadow.
+ * in 32-bit code) and the end of an STI / MOV-SS interrupt shadow (Vol 3C §24.4.2: only when the
+ * exit's interruptibility state had one; nothing on this path starts one).
  */
-@inline function complete(vcpu: VCpu, insn: MmioInsn): ExitAction {
+@inline function complete(vcpu: VCpu, es: usize, insn: MmioInsn): ExitAction {
   let next = vcpu.rip() + <u64>insn.length;
   const mode = insn.mode;
   if (mode != 64) next &= mode == 32 ? 0xFFFFFFFF : 0xFFFF;
   vcpu.setRip(next);
-  endInterruptShadow();
+  if ((load<u32>(es, E_INTERRUPTIBILITY) & (BLOCK_STI | BLOCK_MOV_SS)) != 0) endInterruptShadow();
   return ExitAction.Resume;
 }
 

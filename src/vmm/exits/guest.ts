@@ -12,6 +12,7 @@ import { queueException } from "../events/pending";
 import { stopVm, vmOf, MAX_VMS } from "../vm";
 import { extEvents, guestMaxPhysBits, extFits, MAX_VCPUS_PER_VM } from "./vcpu-ext";
 import { FETCH_STATE_SIZE, FS_REGS } from "../../ept/guest-fetch";
+import { EPT_STATE_SIZE } from "./ept-state";
 import { eventsBeforeEntry } from "../events/apply";
 
 const EFER_LMA: u64 = 1 << 10;
@@ -78,18 +79,15 @@ export function guestSegmentBase(seg: u32): u64 {
  * fixed offsets from one address, so the exit path computes that address once. EMU_SIZE bytes:
  *   0 FetchState (FETCH_STATE_SIZE, src/ept/guest-fetch.ts: page cache, paging registers, walk,
  *     instruction bytes)   EMU_INSN MmioInsn (72)   EMU_CELL an 8-byte result cell
- *   EMU_GPA, EMU_QUAL (u64 each), EMU_RANGE (usize), EMU_CSAR (u32): the MMIO exit's values that
- *     must survive the calls of the handler (kept here rather than in registers)
+ *   EMU_EPT the EPT-violation handler's block (EPT_STATE_SIZE, exits/ept-state.ts: the exit's
+ *     VMCS fields, the MMIO range, the decode cache)
  * A guest's exits come from the same few code and table pages, which the page cache spares a
  * RAM-map check and EPT walk each. A vCPU beyond the slab (extFits false) has none.
  */
 export const EMU_INSN: usize = FETCH_STATE_SIZE;
 export const EMU_CELL: usize = EMU_INSN + 72;
-export const EMU_GPA: usize = EMU_CELL + 8;
-export const EMU_QUAL: usize = EMU_GPA + 8;
-export const EMU_RANGE: usize = EMU_QUAL + 8;
-export const EMU_CSAR: usize = EMU_RANGE + 4;
-const EMU_SIZE: usize = (EMU_CSAR + 4 + 15) & ~15;
+export const EMU_EPT: usize = EMU_CELL + 8;
+const EMU_SIZE: usize = (EMU_EPT + EPT_STATE_SIZE + 15) & ~15;
 const EMU_SLAB: usize = memory.data(<i32>(<usize>(MAX_VMS * MAX_VCPUS_PER_VM) * EMU_SIZE), 16);
 
 /** `vcpu`'s emulation state (see above). Invariant: extFits(vcpu) (exitsVcpuReady succeeded). */

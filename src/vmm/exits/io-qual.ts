@@ -17,6 +17,15 @@
   const s = <u32>q & 7;
   return s == 0 ? 1 : s == 1 ? 2 : s == 3 ? 4 : 0;
 }
+/**
+ * The size of an IN/OUT (1, 2, 4) for the exit path's lite entry (src/vmm/exit-lite.ts); 0 for
+ * INS/OUTS (bit 4; REP is only ever set with it) and for the reserved size encoding, which the
+ * full handler deals with.
+ */
+@inline export function ioLiteSize(q: u64): u32 {
+  if ((q & (1 << 4)) != 0) return 0;
+  return ioSize(q);
+}
 /** IN/INS (true) or OUT/OUTS (false). */
 @inline export function ioIsIn(q: u64): bool { return (q & (1 << 3)) != 0; }
 /** INS/OUTS. */

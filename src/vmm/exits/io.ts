@@ -9,7 +9,7 @@
 import { hw_cpu_index } from "../../hw";
 import { VCpu, Gpr } from "../../vmx/vcpu";
 import { vmread32, vmreadNat } from "../../vmx/vmcs-access";
-import { Vmcs32Ro, VmcsNatRo, VmcsNatGuest } from "../../vmx/vmcs/fields";
+import { Vmcs32Ro, VmcsNatGuest } from "../../vmx/vmcs/fields";
 import { basicInsOutsInfo } from "../../vmx/vmcs/basic";
 import { vmxCaps } from "../../vmx/vmx-cpu";
 import { IdentityPhys } from "../../ept/phys";
@@ -55,7 +55,7 @@ function stopWith(vcpu: VCpu, what: string, value: u64): ExitAction {
 
 export function onIoInstruction(vcpu: VCpu): ExitAction {
   if (!handlerEnterInsn(vcpu)) return ExitAction.Stop;
-  const q = vmreadNat(VmcsNatRo.EXIT_QUALIFICATION);
+  const q = vcpu.ioQual; // EXIT_QUALIFICATION, stored by hw_vmrun at every I/O exit (vcpu.ts)
   const size = ioSize(q);
   if (size == 0) return stopWith(vcpu, "I/O exit with a reserved size encoding, qualification ", q);
   const bus = platformPortBus(vmOf(vcpu));

@@ -25,7 +25,7 @@ import { vmwrite32 } from "../../vmx/vmcs-access";
 import { Vmcs32Guest } from "../../vmx/vmcs/fields";
 import { VCpuState } from "../../sched/state";
 import { preemptionTimerValue } from "../../sched/policy";
-import { Vm, VmState, vmOf, finishVm, printVmPrefix } from "../vm";
+import { Vm, VmState, vmOf, finishVm, printVmPrefix, vmExitsTotal } from "../vm";
 import { print, printDec, println } from "../console/print";
 import { EventState, queueNmi } from "../events/pending";
 import { INTR_VALID } from "../events/interruption";
@@ -44,7 +44,7 @@ function reportPowerOff(vm: Vm, b: usize, stop: u32): void {
   print("first guest instruction at tsc=");
   printDec(pcCtl(b).firstEntry);
   print(", ");
-  printDec(vm.exitsTotal);
+  printDec(vmExitsTotal(vm));
   print(" exits, ");
   printDec(pcCtl(b).irqsInjected);
   println(" interrupts injected");

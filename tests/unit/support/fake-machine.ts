@@ -6,11 +6,14 @@
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { FakeVmx } from "./fake-vmx.ts";
+import { fakeVmreadMmio } from "./fake-vmread-mmio.ts";
 
+/** The build tree the tests read (mk/core.mk passes BUILD as TSHV_BUILD; default build/). */
+const BUILD_DIR = resolve(import.meta.dirname, "../../..", process.env["TSHV_BUILD"] ?? "build");
 /** The unit tests' build of the core (mk/core.mk: build/vmm-test.wasm). */
-export const TEST_WASM = resolve(import.meta.dirname, "../../../build/vmm-test.wasm");
+export const TEST_WASM = resolve(BUILD_DIR, "vmm-test.wasm");
 /** The image's build (build/vmm.wasm): shape checks only, its memory is not exported. */
-export const CORE_WASM = resolve(import.meta.dirname, "../../../build/vmm.wasm");
+export const CORE_WASM = resolve(BUILD_DIR, "vmm.wasm");
 
 /**
  * 64 MiB of fake RAM: the image below 4 MiB (image_end), the wasm data and heap at 16–32 MiB, and
@@ -146,6 +149,7 @@ export class FakeMachine {
       image_end: (): bigint => 0x400000n,
       guest_images: (): bigint => BigInt(this.spec.guestImages ?? EMPTY_GUEST_TABLE),
       ...this.vmxImports(),
+      vmread_mmio: fakeVmreadMmio(() => this.view(), (f) => this.vmx.imports.vmread(f)),
     },
   };
 
@@ -225,9 +229,14 @@ export function instantiate(machine: FakeMachine): WebAssembly.Exports {
     modules.set(TEST_WASM, mod);
   }
   const exports = new WebAssembly.Instance(mod, machine.imports).exports;
-  // hw_vmrun calls the core's vmm_exit after every exit (boot/vmx.asm, src/vmm/exit-fast.ts).
+  // hw_vmrun calls the core's vmm_exit after every exit (boot/vmrun.asm, src/vmm/exit-fast.ts).
   const exit = exports["vmm_exit"];
   if (typeof exit === "function") machine.vmx.exitHook = exit as (regs: number) => number;
+  // …after its lite entries for CPUID and I/O exits (src/vmm/exit-lite.ts), when the build has them.
+  const liteCpuid = exports["vmm_exit_cpuid"];
+  if (typeof liteCpuid === "function") machine.vmx.liteCpuidHook = liteCpuid as (regs: number) => number;
+  const liteIo = exports["vmm_exit_io"];
+  if (typeof liteIo === "function") machine.vmx.liteIoHook = liteIo as (regs: number, qual: bigint) => number;
   return exports;
 }
 

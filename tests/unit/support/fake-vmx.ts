@@ -17,6 +17,7 @@ export const F = {
   SS_AR: 0x4818,
   ENTRY_CONTROLS: 0x4012,
   ENTRY_INTERRUPTION_INFO: 0x4016,
+  GUEST_INTERRUPTIBILITY: 0x4824,
   EXIT_QUALIFICATION: 0x6400,
   GUEST_CR0: 0x6800,
   GUEST_CR4: 0x6804,
@@ -145,13 +146,86 @@ export class FakeVmx {
    * 0 = enter the guest again without returning. Set by instantiate (fake-machine.ts).
    */
   exitHook: ((regs: number) => number) | undefined;
+  /**
+   * The core's lite entries (src/vmm/exit-lite.ts), which the real hw_vmrun calls first for CPUID
+   * (reason 10) and I/O (30) exits: 0 = handled, 1 = refused. Set by instantiate when exported.
+   */
+  liteCpuidHook: ((regs: number) => number) | undefined;
+  liteIoHook: ((regs: number, qual: bigint) => number) | undefined;
+  /** Exits the lite entries handled (hw_vmrun re-entered without calling vmm_exit). */
+  liteHandled = 0;
 
-  /** hw_vmrun: entries until vmm_exit asks to return (boot/vmx.asm). */
+  /** hw_vmrun: entries until vmm_exit asks to return (boot/vmrun.asm). */
   private run(regs: number, launched: boolean): number {
     for (let first = true; ; first = false) {
       const st = this.enter(regs, first ? launched : true);
-      if (st !== 0 || this.exitHook === undefined || this.exitHook(regs) !== 0) return st;
+      if (st !== 0) return st;
+      if (this.lite(regs)) continue;
+      this.storeExit(regs);
+      if (this.exitHook === undefined || this.exitHook(regs) !== 0) return st;
     }
+  }
+
+  /**
+   * hw_vmrun's lite entries, with their contract checked (boot/vmrun.asm, docs/native-abi.md): the
+   * block's rbx, rbp, r12-r15, exitReason, ripCache and exitInsnLen are stale during the call
+   * (poisoned here, then given back the guest's values, which the real CPU kept in registers); a
+   * refusal must leave the block unchanged; an answer must not touch RIP (ripDirty stays 0) nor
+   * the callee-saved slots (CPUID's rbx excepted). Handled: GUEST_RIP += the instruction length
+   * and STI/MOV-SS blocking cleared, as hw_vmrun does in the VMCS.
+   */
+  private lite(regs: number): boolean {
+    const f = this.fields();
+    const reason = Number(f.get(F.EXIT_REASON) ?? 0n);
+    let call: (() => number) | undefined;
+    if (reason === 10 && this.liteCpuidHook !== undefined) {
+      const h = this.liteCpuidHook;
+      call = () => h(regs);
+    } else if (reason === 30 && this.liteIoHook !== undefined) {
+      const h = this.liteIoHook;
+      const q = f.get(F.EXIT_QUALIFICATION) ?? 0n;
+      call = () => h(regs, q);
+    }
+    const v = this.view();
+    // hw_vmrun stores an I/O exit's qualification in the VCpu (ioQual) before anything runs.
+    if (reason === 30) v.setBigUint64(regs + 184, f.get(F.EXIT_QUALIFICATION) ?? 0n, true);
+    if (call === undefined) return false;
+    const stale = [3, 5, 12, 13, 14, 15].map((i) => regs + 8 * i);
+    const kept = stale.map((a) => v.getBigUint64(a, true));
+    const POISON = 0xdead_beef_dead_beefn;
+    for (const a of stale) v.setBigUint64(a, POISON, true);
+    const meta = [180, 200, 208].map((o) => v.getBigUint64(regs + o, true));
+    v.setUint32(regs + 180, 0xffff_ffff, true);
+    v.setBigUint64(regs + 200, POISON, true);
+    v.setUint32(regs + 208, 0xffff, true);
+    const before = new Uint8Array(v.buffer.slice(regs, regs + 256));
+    const r = call();
+    const after = new Uint8Array(v.buffer, regs, 256);
+    if (r !== 0 && !before.every((b, i) => b === after[i])) throw new Error("lite entry refused but changed the vCPU block");
+    if (r === 0 && v.getUint32(regs + 212, true) !== 0) throw new Error("lite entry set ripDirty");
+    stale.forEach((a, i) => {
+      if (r === 0 && reason === 10 && i === 0) {
+        if (v.getBigUint64(a, true) === POISON) throw new Error("lite CPUID left RBX unwritten");
+        return;
+      }
+      if (v.getBigUint64(a, true) !== POISON) throw new Error(`lite entry wrote the stale slot at +${a - regs}`);
+      v.setBigUint64(a, kept[i] ?? 0n, true);
+    });
+    [180, 200, 208].forEach((o, i) => v.setBigUint64(regs + o, meta[i] ?? 0n, true));
+    if (r !== 0) return false;
+    this.liteHandled++;
+    f.set(F.GUEST_RIP, BigInt.asUintN(64, (f.get(F.GUEST_RIP) ?? 0n) + (f.get(F.EXIT_INSTRUCTION_LENGTH) ?? 0n)));
+    f.set(F.GUEST_INTERRUPTIBILITY, (f.get(F.GUEST_INTERRUPTIBILITY) ?? 0n) & ~3n);
+    return true;
+  }
+
+  /** hw_vmrun's full exit path: EXIT_REASON, GUEST_RIP and the instruction length into the VCpu. */
+  private storeExit(regs: number): void {
+    const f = this.fields();
+    const v = this.view();
+    v.setUint32(regs + 180, Number(f.get(F.EXIT_REASON) ?? 0n) >>> 0, true);
+    v.setBigUint64(regs + 200, f.get(F.GUEST_RIP) ?? 0n, true);
+    v.setUint32(regs + 208, Number(f.get(F.EXIT_INSTRUCTION_LENGTH) ?? 0n), true);
   }
 
   /** One VM entry and the exit the script answers with. */
@@ -164,7 +238,7 @@ export class FakeVmx {
       return 2;
     }
     const v = this.view();
-    // hw_vmrun writes the core's RIP back before the entry (VCpu.ripDirty, boot/vmx.asm).
+    // hw_vmrun writes the core's RIP back before the entry (VCpu.ripDirty, boot/vmrun.asm).
     if (v.getUint32(regs + 212, true) !== 0) {
       f.set(F.GUEST_RIP, v.getBigUint64(regs + 200, true));
       v.setUint32(regs + 212, 0, true);
@@ -188,10 +262,6 @@ export class FakeVmx {
     }
     this.launchedSet.add(pa);
     f.set(F.EXIT_REASON, BigInt(step.exit >>> 0));
-    // hw_vmrun stores EXIT_REASON, GUEST_RIP and the instruction length in the VCpu.
-    v.setUint32(regs + 180, step.exit >>> 0, true);
-    v.setBigUint64(regs + 200, f.get(F.GUEST_RIP) ?? 0n, true);
-    v.setUint32(regs + 208, step.length ?? 0, true);
     f.set(F.EXIT_QUALIFICATION, step.qual ?? 0n);
     f.set(F.EXIT_INSTRUCTION_LENGTH, BigInt(step.length ?? 0));
     f.set(F.EXIT_INTERRUPTION_INFO, BigInt(step.intrInfo ?? 0));
