@@ -52,7 +52,8 @@ section .text
 ; src/vmm/exit-lite.ts). Otherwise, and when it refuses, the core's `vmm_exit(regs)`
 ; (src/vmm/exit-fast.ts) runs, on this stack: it handles the exits guests take in loops and
 ; answers 0 when the guest can be entered again at once (VMRESUME from .resume, no return through
-; the run loop) or 1 to return. HOST_RSP stays valid: the calls happen at HOST_RSP and return there.
+; the run loop), 2 when it can after the instruction it performed is completed here (as for a lite
+; answer, .lite_resume) or 1 to return. HOST_RSP stays valid: the calls happen at HOST_RSP and return there.
 global hw_vmrun
 extern vmm_exit
 hw_vmrun:
@@ -146,6 +147,11 @@ hw_vmrun:
     mov rdi, [rsp]
     test eax, eax
     jz .resume
+    ; 2 (EXIT_FAST_SKIP): the core performed the instruction, left RIP alone (ripDirty = 0) and
+    ; changed no callee-saved slot (rbx, rbp, r12-r15: those registers still hold the guest's
+    ; values, as after a lite call): complete and re-enter as for a lite answer (.lite_resume).
+    cmp eax, EXIT_FAST_SKIP
+    je .lite_resume
     mov rax, cr2
     mov [rdi + VCPU_REG_CR2], rax
     xor eax, eax
@@ -172,7 +178,7 @@ hw_vmrun:
 ;     stays stale with ripDirty = 0, and the next full exit re-reads GUEST_RIP before anything uses it.
 ;   - 1 = refused: the function changed nothing; the guest's rbx, rbp, r12-r15 are still in the
 ;     registers (System V callee-saved; the export thunk restores r15), so the full path stores
-;     them and calls vmm_exit as for any other exit.
+;     them and calls vmm_exit as for any other exit (eax = the reason: known from the compare).
 extern vmm_exit_cpuid, vmm_exit_io
 .lite_io:
     ; The qualification also goes into the VCpu (ioQual), where onIoInstruction finds it when the
@@ -184,15 +190,17 @@ extern vmm_exit_cpuid, vmm_exit_io
     mov rdi, [rsp]
     test eax, eax
     jz .lite_resume
-.lite_refused:
-    mov eax, VMCS_EXIT_REASON
-    vmread rax, rax
+    ; Refused: EXIT_REASON was compared in full at .exit, so it is this constant: no second VMREAD.
+    mov eax, EXIT_REASON_IO
     jmp .full
 .lite_cpuid:
     call vmm_exit_cpuid                 ; (rdi = block)
     mov rdi, [rsp]
     test eax, eax
-    jnz .lite_refused
+    jz .lite_cpuid_done
+    mov eax, EXIT_REASON_CPUID          ; refused: as .lite_io's
+    jmp .full
+.lite_cpuid_done:
     mov rbx, [rdi + 3*8]                ; CPUID's EBX (written by the lite function on a hit)
 .lite_resume:
     ; Skip the instruction in the VMCS (ripCache untouched, see above).

@@ -7,7 +7,11 @@
 // (src/vmm/run.ts), which treats an exit handled here exactly as one it dispatched itself.
 //
 // For CPUID and I/O exits hw_vmrun first tries a lite entry (src/vmm/exit-lite.ts: a CPUID cache
-// hit, IN/OUT of an unassigned port) with fewer registers saved; what it refuses comes here.
+// hit, IN/OUT of an unassigned port) with fewer registers saved; what it refuses comes here. An
+// IN/OUT of a device's port (the I/O exits real guests take) takes a direct path: the access
+// (exits/io.ts ioPortDirect, as onIoInstruction does it), the checks below, and EXIT_FAST_SKIP:
+// hw_vmrun completes the instruction as after a lite answer, cheaper than skipInstruction's VMREAD
+// call plus the RIP write-back and the full GPR reload.
 //
 // Re-entering directly is sound only when the run loop would do nothing before the next entry:
 //   - the slice allows it (VCpu.fastExt, set by runVcpu: no PC platform to update before each
@@ -27,7 +31,8 @@ import { VCpuState } from "../sched/state";
 import { ExitAction } from "./exits/action";
 import { exitTable } from "./dispatch";
 import { onCpuid } from "./core-exits";
-import { onIoInstruction } from "./exits/io";
+import { onIoInstruction, ioPortDirect } from "./exits/io";
+import { skipInstruction } from "./exits/guest";
 import { onEptViolation } from "./exits/ept";
 import { extEventsReady } from "./exits/vcpu-ext";
 import { eventsPending } from "./events/pending";
@@ -36,6 +41,14 @@ import { Vm, VmState, vmCountExit } from "./vm";
 /** vmm_exit's answers to hw_vmrun. */
 export const EXIT_FAST_RESUME: u32 = 0;
 export const EXIT_FAST_RETURN: u32 = 1;
+/**
+ * Enter the guest again now, after hw_vmrun has completed the instruction the core performed, as
+ * it does after a lite entry's answer (boot/vmrun.asm .lite_resume: GUEST_RIP += the instruction
+ * length in the VMCS, STI/MOV-SS blocking cleared; ripCache left stale with ripDirty = 0). Only
+ * when the handler changed neither RIP (ripDirty = 0) nor the block's rbx, rbp, r12–r15: hw_vmrun
+ * reloads only the caller-saved GPRs (the others are still in the registers).
+ */
+export const EXIT_FAST_SKIP: u32 = 2;
 
 /**
  * Called by hw_vmrun after every VM exit of `vcpu` (its register block, EXIT_REASON, RIP and
@@ -53,7 +66,19 @@ export function vmmExit(vcpu: VCpu): u32 {
   const reason = vcpu.exitReason; // full EXIT_REASON: an entry failure (bit 31) matches none below
   const vm = changetype<Vm>(vcpu.vm);
   let action: ExitAction;
-  if (reason == ExitReason.CPUID) {
+  // I/O first: the CPUID exits that come here are cache misses (hits end in the lite entry).
+  if (reason == ExitReason.IO_INSTRUCTION) {
+    vmCountExit(vm, ExitReason.IO_INSTRUCTION);
+    // IN/OUT: the port access here, the completion of the instruction by hw_vmrun (one VMWRITE
+    // and a VMREAD there, instead of the core's skipInstruction and the RIP write-back) when the
+    // guest can be re-entered at once; otherwise completed here, as onIoInstruction would have.
+    if (ioPortDirect(vcpu, vm)) {
+      if (mayReenter(vcpu, vm)) return EXIT_FAST_SKIP;
+      skipInstruction(vcpu);
+      return fastReturn(vcpu, ExitAction.Resume);
+    }
+    action = onIoInstruction(vcpu); // INS/OUTS, reserved size
+  } else if (reason == ExitReason.CPUID) {
     vmCountExit(vm, ExitReason.CPUID);
     // CPUID changes only the vCPU's registers, RIP and CPUID cache: it cannot stop the VM, make
     // the vCPU unrunnable, queue an event or change the EPT, so none of the checks below apply.
@@ -62,9 +87,6 @@ export function vmmExit(vcpu: VCpu): u32 {
     action = onCpuid(vcpu);
     if (action == ExitAction.Resume) return EXIT_FAST_RESUME;
     return fastReturn(vcpu, action);
-  } else if (reason == ExitReason.IO_INSTRUCTION) {
-    vmCountExit(vm, ExitReason.IO_INSTRUCTION);
-    action = onIoInstruction(vcpu);
   } else if (reason == ExitReason.EPT_VIOLATION) {
     vmCountExit(vm, ExitReason.EPT_VIOLATION);
     action = onEptViolation(vcpu);
@@ -72,13 +94,22 @@ export function vmmExit(vcpu: VCpu): u32 {
     return EXIT_FAST_RETURN;
   }
   if (action != ExitAction.Resume) return fastReturn(vcpu, action);
-  if (vm.state != VmState.RUNNING) return fastReturn(vcpu, action);
-  if (vcpu.state != VCpuState.RUNNABLE) return fastReturn(vcpu, action);
-  if ((vm.eptFlags & EPT_FLAG_INVEPT_NEEDED) != 0) return fastReturn(vcpu, action);
-  const ev = extEventsReady(vcpu); // vcpu.ext != 0: fastExt is ext (run.ts)
-  if (ev.windows != 0) return fastReturn(vcpu, action);
-  if (eventsPending(ev)) return fastReturn(vcpu, action);
+  if (!mayReenter(vcpu, vm)) return fastReturn(vcpu, action);
   return EXIT_FAST_RESUME;
+}
+
+/**
+ * After a handler's Resume: whether the run loop would do nothing before the next entry (see
+ * the header): the VM runs, the vCPU is runnable, no INVEPT awaits, no window exit is open and no
+ * event waits for injection.
+ */
+@inline function mayReenter(vcpu: VCpu, vm: Vm): bool {
+  if (vm.state != VmState.RUNNING) return false;
+  if (vcpu.state != VCpuState.RUNNABLE) return false;
+  if ((vm.eptFlags & EPT_FLAG_INVEPT_NEEDED) != 0) return false;
+  const ev = extEventsReady(vcpu); // vcpu.ext != 0: fastExt is ext (run.ts)
+  if (ev.windows != 0) return false;
+  return !eventsPending(ev);
 }
 
 /** Hands a handled exit to the run loop (run.ts reads vcpu.fastAction). */

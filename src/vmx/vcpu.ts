@@ -30,7 +30,8 @@
 // exits hw_vmrun first calls a lite entry (src/vmm/exit-lite.ts) with only the caller-saved GPRs
 // stored: during that call rbx, rbp, r12–r15, exitReason, ripCache and exitInsnLen are stale, and
 // an exit it handles skips the instruction in the VMCS, leaving ripCache stale with ripDirty = 0
-// (the next full exit re-reads GUEST_RIP), so nothing outside exit handling may trust them.
+// (the next full exit re-reads GUEST_RIP), so nothing outside exit handling may trust them. The
+// same holds after vmm_exit's EXIT_FAST_SKIP (an IN/OUT it performed, completed by hw_vmrun).
 
 import { VmcsNatGuest } from "./vmcs/fields";
 import { vmreadNat, vmwriteNat } from "./vmcs-access";

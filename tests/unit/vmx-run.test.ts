@@ -182,18 +182,33 @@ describe("VMs on the fake VMX", () => {
           expect(e.reg(REG.RAX)).toBe(0x1111_2222_3333_ffffn);
           return { exit: IO, qual: ioQual(0x5678, 3, true), length: 1 };
         },
-        (e) => { // OUT to the debug console (a device): refused, the full path prints
+        (e) => { // OUT to the debug console (a device): refused, vmm_exit's direct path prints
           expect(m.vmx.liteHandled).toBe(4);
+          expect(m.vmx.skipped).toBe(0);
           expect(e.reg(REG.RAX)).toBe(0xffff_ffffn);
           e.setReg(REG.RAX, 0x61n);
           return { exit: IO, qual: ioQual(0xe9, 0, false), length: 1 };
         },
         (e) => { // the line's end
           expect(m.vmx.liteHandled).toBe(4);
+          expect(m.vmx.skipped).toBe(1); // EXIT_FAST_SKIP: hw_vmrun completed the OUT
           e.setReg(REG.RAX, 0x0an);
           return { exit: IO, qual: ioQual(0xe9, 0, false), length: 1 };
         },
+        (e) => { // IN AL, DX from the debug console, in a MOV-SS shadow: the direct path again
+          expect(m.vmx.skipped).toBe(2);
+          rip = e.field(F.GUEST_RIP);
+          e.setReg(REG.RAX, 0x1111_2222_3333_4444n);
+          e.setReg(REG.RBP, 0x7777n);
+          e.setField(F.GUEST_INTERRUPTIBILITY, 2n);
+          return { exit: IO, qual: ioQual(0xe9, 0, true), length: 1 };
+        },
         (e) => { // CPUID leaf 1 (never cached): refused, answered by the policy
+          expect(m.vmx.skipped).toBe(3);
+          expect(e.reg(REG.RAX)).toBe(0x1111_2222_3333_44e9n); // the device's 0xE9 into AL
+          expect(e.reg(REG.RBP)).toBe(0x7777n); // callee-saved slots kept
+          expect(e.field(F.GUEST_RIP)).toBe(rip + 1n); // completed by hw_vmrun
+          expect(e.field(F.GUEST_INTERRUPTIBILITY)).toBe(0n); // the shadow ended
           e.setReg(REG.RAX, 1n);
           e.setReg(REG.RCX, 0n);
           return { exit: EXIT.CPUID, length: 2 };
@@ -208,7 +223,7 @@ describe("VMs on the fake VMX", () => {
       "[g1] a",
       "[g1] exited with status 0",
       "VMs: all stopped",
-      "[g1] exits: total 9, cpuid 3, vmcall 1, io 5",
+      "[g1] exits: total 10, cpuid 3, vmcall 1, io 6",
     ]);
   });
 

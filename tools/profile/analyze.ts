@@ -14,7 +14,7 @@ import { readFileSync } from "node:fs";
 
 const [dir, ...kinds] = process.argv.slice(2);
 if (!dir || kinds.length === 0) {
-  console.error("usage: analyze.ts WORKDIR KIND... (KIND: cpuid | io | mmio)");
+  console.error("usage: analyze.ts WORKDIR KIND... (KIND: cpuid | io | mmio | iodev)");
   process.exit(2);
 }
 /** What marks a round trip of each kind: a function it runs, or (`guest:OP`) the guest instruction that exited. */
@@ -22,6 +22,7 @@ const HANDLER: Record<string, string> = {
   cpuid: "guest:cpuid",
   io: "src/vmm/exit-lite/vmmExitIo",
   mmio: "src/vmm/exits/ept/onEptViolation",
+  iodev: "guest:in",
 };
 
 const wasmName = new Map<string, string>();
@@ -82,7 +83,7 @@ if (real.length !== kinds.length) {
 real.forEach((win, k) => {
   const kind = kinds[k]!;
   const handler = HANDLER[kind];
-  if (!handler) throw new Error(`unknown kind ${kind} (cpuid | io | mmio)`);
+  if (!handler) throw new Error(`unknown kind ${kind} (cpuid | io | mmio | iodev)`);
   const per = new Map<string, { insns: number; calls: number }>();
   let trips = 0, total = 0, others = 0;
   let seg: Insn[] | null = null;

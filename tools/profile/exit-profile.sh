@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # exit-profile.sh -- where the instructions of one VM-exit round trip go, per function.
 #
-# usage: tools/profile/exit-profile.sh [KIND...]      KIND: cpuid io mmio (default: all three)
+# usage: tools/profile/exit-profile.sh [KIND...]      KIND: cpuid io mmio iodev (default: the first three)
+#   iodev: the bench guest's IN from the debug console (a port with a device: vmm_exit's direct
+#   path); like cpuid, a linear breakpoint on the guest's own instruction (the guests' output to
+#   the same port goes through the same handlers).
 #
 # Builds the image with the test guests into a private build tree (PROFILE_DIR, default
 # build/profile: a rebuild of the shared build/ by someone else cannot change the image under the
@@ -19,7 +22,7 @@ cd "$root"
 dir=${PROFILE_DIR:-$root/build/profile}
 skip=${PROFILE_SKIP:-400}
 # instructions traced per kind: a few complete round trips of each (PROFILE_STEPS overrides all)
-declare -A steps=([cpuid]=4000 [io]=4000 [mmio]=12000)
+declare -A steps=([cpuid]=4000 [io]=4000 [mmio]=12000 [iodev]=6000)
 kinds=("$@")
 [ ${#kinds[@]} -gt 0 ] || kinds=(cpuid io mmio)
 declare -A handler=([io]='$src/vmm/exit-lite/vmmExitIo' [mmio]='$src/vmm/exits/ept/onEptViolation')
@@ -58,7 +61,12 @@ RC
 {
   n=1
   for k in "${kinds[@]}"; do
-    if [ "$k" = cpuid ]; then
+    if [ "$k" = iodev ]; then
+      # The IN of the bench guest's loop_in_dev: mov dx, 0xE9; in al, dx (bytes 66 BA E9 00 EC).
+      off=$(LC_ALL=C grep -obUaP '\x66\xba\xe9\x00\xec' "$b/guests/bench.bin" | head -1 | cut -d: -f1)
+      [ -n "$off" ] || { echo "exit-profile: the IN loop is not in bench.bin" >&2; exit 1; }
+      printf 'lb 0x%x\n' $((0x8000 + off + 4))
+    elif [ "$k" = cpuid ]; then
       # A CPUID cache hit runs no CPUID-specific function (src/vmm/exit-fast.ts): stop at the
       # bench guest's own CPUID instead (a linear breakpoint: the guest's address, TSG_LOAD +
       # its offset in bench.bin, found by its bytes: xor eax,eax; xor ecx,ecx; cpuid).

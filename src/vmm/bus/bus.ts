@@ -123,9 +123,12 @@ export function busFind(bus: Bus, addr: u64): i32 {
   return load<u8>(bus.index + <usize>addr) != 0;
 }
 
-/** All-ones of `size` bytes (1, 2, 4, 8): what a read of an unassigned port returns. */
+/**
+ * All-ones of `size` bytes (1, 2, 4, 8): what a read of an unassigned port returns. Invariant:
+ * `size` is one of those (every caller's is a decoded access width); one shift, no branch.
+ */
 @inline export function allOnes(size: u32): u64 {
-  return size >= 8 ? 0xFFFFFFFFFFFFFFFF : (<u64>1 << (<u64>size * 8)) - 1;
+  return <u64>0xFFFFFFFFFFFFFFFF >> (<u64>(8 - size) << 3);
 }
 
 /** Whether `size` is a width a bus access may have: 1, 2, 4 or 8 bytes. */

@@ -14,14 +14,23 @@ import { pcPortRead, pcPortWrite, pcLapicMmioRead, pcLapicMmioWrite, pcIoapicMmi
 
 /** IN of `size` (1, 2, 4) bytes from `port`: the device's value, or all-ones when unassigned. */
 export function portRead(bus: Bus, port: u32, size: u32): u64 {
+  return portReadWide(bus, port, size) & allOnes(size);
+}
+
+/**
+ * portRead before its mask to `size` bytes (bits above it are unspecified): the same device call.
+ * Inlined into vmm_exit's direct IN path (exits/io.ts ioPortDirect), whose merge into RAX (inMerge)
+ * takes only the low `size` bytes anyway: no call and no mask there.
+ */
+@inline export function portReadWide(bus: Bus, port: u32, size: u32): u64 {
   const i = busFind(bus, <u64>port);
-  if (i < 0) return allOnes(size);
+  if (i < 0) return 0xFFFFFFFFFFFFFFFF;
   const r = busRangeAt(bus, <u32>i);
   switch (r.device) {
-    case DeviceKind.DEBUGCON: return debugconRead() & allOnes(size);
-    case DeviceKind.PC_PORTS: return <u64>pcPortRead(changetype<Vm>(<usize>r.ctx), port, size) & allOnes(size);
+    case DeviceKind.DEBUGCON: return debugconRead();
+    case DeviceKind.PC_PORTS: return <u64>pcPortRead(changetype<Vm>(<usize>r.ctx), port, size);
   }
-  return allOnes(size);
+  return 0xFFFFFFFFFFFFFFFF;
 }
 
 /** OUT of the low `size` bytes of `value` to `port`; dropped when unassigned. */

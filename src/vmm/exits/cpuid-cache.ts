@@ -18,10 +18,12 @@ export const CPUID_CACHE_ENTRY_BYTES: u32 = 24;
 
 /**
  * The slot of (leaf, subleaf). Leaves below 16 with subleaf 0 map to themselves (the empty-key
- * rule above depends on it); the top bits of the leaf separate the 4000_0000H and 8000_0000H ranges.
+ * rule above depends on it); the top nibble of the leaf moves the 4000_0000H range by 4 and the
+ * 8000_0000H range by 8 (8000_0001H lands on 9, not on leaf 1's slot), so the leaves Linux asks
+ * for most (0..0DH, 8000_0000H..8000_0008H, 4000_0000H) overlap as little as 16 slots allow.
  */
 @inline export function cpuidCacheSlot(leaf: u32, subleaf: u32): u32 {
-  return (leaf ^ (leaf >>> 27) ^ subleaf) & (CPUID_CACHE_ENTRIES - 1);
+  return (leaf ^ (leaf >>> 28) ^ subleaf) & (CPUID_CACHE_ENTRIES - 1);
 }
 
 /** Address of the entry for (leaf, subleaf) in the cache at `cache`. */

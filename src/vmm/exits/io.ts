@@ -21,8 +21,8 @@ import { Vm, vmOf, hostPhys, stopVmBegin, stopVmEnd } from "../vm";
 import { print, printHex } from "../console/print";
 import { Bus } from "../bus/bus";
 import { platformPortBus } from "../devices/platform";
-import { portRead, portWrite } from "../devices/dispatch";
-import { ioSize, ioIsIn, ioIsString, ioIsRep, ioPort, ioAddrSize, ioSegment, addrMask, addrRegUpdate, inMerge } from "./io-qual";
+import { portRead, portReadWide, portWrite } from "../devices/dispatch";
+import { ioSize, ioLiteSize, ioIsIn, ioIsRep, ioPort, ioAddrSize, ioSegment, addrMask, addrRegUpdate, inMerge } from "./io-qual";
 import { handlerEnterInsn } from "./setup";
 import { extCell, extWalk } from "./vcpu-ext";
 import {
@@ -55,16 +55,34 @@ function stopWith(vcpu: VCpu, what: string, value: u64): ExitAction {
 
 export function onIoInstruction(vcpu: VCpu): ExitAction {
   if (!handlerEnterInsn(vcpu)) return ExitAction.Stop;
+  if (ioPortDirect(vcpu, vmOf(vcpu))) {
+    skipInstruction(vcpu);
+    return ExitAction.Resume;
+  }
   const q = vcpu.ioQual; // EXIT_QUALIFICATION, stored by hw_vmrun at every I/O exit (vcpu.ts)
   const size = ioSize(q);
   if (size == 0) return stopWith(vcpu, "I/O exit with a reserved size encoding, qualification ", q);
-  const bus = platformPortBus(vmOf(vcpu));
+  return ioString(vcpu, platformPortBus(vmOf(vcpu)), q, size, ioPort(q));
+}
+
+/**
+ * IN/OUT (not INS/OUTS, not the reserved size encoding): performs the port access (IN merges the
+ * bus's answer into RAX, OUT writes RAX's low bytes) and answers true, leaving RIP alone: the
+ * caller completes the instruction (skipInstruction, or hw_vmrun after vmm_exit's EXIT_FAST_SKIP,
+ * src/vmm/exit-fast.ts). Otherwise answers false having done nothing. Called by onIoInstruction
+ * and directly by vmm_exit, so both do the same device accesses; the handlerEnterInsn that
+ * vmm_exit skips answers true with no effect there (VCpu.fastExt != 0: the emulation block and
+ * the VM's platform exist).
+ */
+export function ioPortDirect(vcpu: VCpu, vm: Vm): bool {
+  const q = vcpu.ioQual; // EXIT_QUALIFICATION, stored by hw_vmrun at every I/O exit (vcpu.ts)
+  const size = ioLiteSize(q);
+  if (size == 0) return false;
+  const bus = platformPortBus(vm);
   const port = ioPort(q);
-  if (ioIsString(q)) return ioString(vcpu, bus, q, size, port);
-  if (ioIsIn(q)) vcpu.rax = inMerge(vcpu.rax, portRead(bus, port, size), size);
+  if (ioIsIn(q)) vcpu.rax = inMerge(vcpu.rax, portReadWide(bus, port, size), size);
   else portWrite(bus, port, size, vcpu.rax);
-  skipInstruction(vcpu);
-  return ExitAction.Resume;
+  return true;
 }
 
 /** INS/OUTS [REP]: moves up to STRING_BATCH elements, then completes or lets the guest re-execute. */

@@ -162,8 +162,34 @@ export class FakeVmx {
       if (st !== 0) return st;
       if (this.lite(regs)) continue;
       this.storeExit(regs);
-      if (this.exitHook === undefined || this.exitHook(regs) !== 0) return st;
+      if (this.exitHook === undefined) return st;
+      const v = this.view();
+      const kept = [3, 5, 12, 13, 14, 15].map((i) => v.getBigUint64(regs + 8 * i, true));
+      const r = this.exitHook(regs);
+      if (r === 2) {
+        if (kept.some((x, k) => x !== v.getBigUint64(regs + 8 * [3, 5, 12, 13, 14, 15][k]!, true))) {
+          throw new Error("vmm_exit answered EXIT_FAST_SKIP but changed a callee-saved slot");
+        }
+        this.skip(regs);
+      } else if (r !== 0) return st;
     }
+  }
+
+  /** Exits vmm_exit answered EXIT_FAST_SKIP (hw_vmrun completed the instruction). */
+  skipped = 0;
+
+  /**
+   * hw_vmrun after vmm_exit's 2 (EXIT_FAST_SKIP): as after a lite answer (boot/vmrun.asm
+   * .lite_resume): the core must have left RIP alone (ripDirty 0); GUEST_RIP += the instruction
+   * length in the VMCS, STI/MOV-SS blocking cleared, ripCache left as it is (stale).
+   */
+  private skip(regs: number): void {
+    const f = this.fields();
+    const v = this.view();
+    if (v.getUint32(regs + 212, true) !== 0) throw new Error("vmm_exit answered EXIT_FAST_SKIP with ripDirty set");
+    f.set(F.GUEST_RIP, BigInt.asUintN(64, (f.get(F.GUEST_RIP) ?? 0n) + (f.get(F.EXIT_INSTRUCTION_LENGTH) ?? 0n)));
+    f.set(F.GUEST_INTERRUPTIBILITY, (f.get(F.GUEST_INTERRUPTIBILITY) ?? 0n) & ~3n);
+    this.skipped++;
   }
 
   /**
