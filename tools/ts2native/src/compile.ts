@@ -18,6 +18,8 @@ import { peephole } from "./peephole.ts";
 import { combine, fuseBranches } from "./combine.ts";
 import { constantGlobals, substituteGlobals } from "./consts.ts";
 import { foldAddresses } from "./addrfold.ts";
+import { foldReadModifyWrite, foldWrappedLoads } from "./memfold.ts";
+import { foldLoadOperands } from "./loadfold.ts";
 import { convertIfs } from "./ifconv.ts";
 import { removeDeadCode } from "./dce.ts";
 import type { LoweredFunc } from "./ir.ts";
@@ -108,6 +110,7 @@ export function compileModule(bytes: Uint8Array, target: Target): CompileResult 
   });
   const stable = stableGlobals(m, lowered);
   const consts = constantGlobals(m, lowered, stable);
+  const minBytes = (m.memories[0]?.limits.min ?? 0) * 65536;
   const bodies = lowered.map((fn) => {
     substituteGlobals(m, fn, consts);
     threadJumps(fn);
@@ -117,12 +120,15 @@ export function compileModule(bytes: Uint8Array, target: Target): CompileResult 
     combine(fn);
     foldAddresses(fn);
     eliminateLoads(fn);
+    foldWrappedLoads(fn, target === "linux", minBytes);
     removeDeadCode(fn);
     simplifyBranches(fn);
     fuseBranches(fn);
     convertIfs(fn);
     hoistInvariants(fn, (g) => stable.has(g));
     simplifyBranches(fn);
+    foldReadModifyWrite(fn);
+    foldLoadOperands(fn);
     const alloc = allocate(fn, m.types[m.funcs[fn.index]!.type]!, (c) => m.types[c.k === "func" ? m.funcs[c.index]!.type : c.type]!);
     const heads = sinkJumpedBlocks(fn);
     return emitFunction(m, fn, alloc, sym, heads);

@@ -6,8 +6,10 @@
 // and eq/ne also test PF.
 
 import { widthOf, type FnCtx } from "./emit-ctx.ts";
+import { effAddr } from "./emit-mem.ts";
 import type { Cond, Opnd } from "./ir.ts";
-import { reg } from "./x86.ts";
+import { MEM_OPS } from "./opcodes.ts";
+import { fitsS32, imm, reg, sizeWord } from "./x86.ts";
 
 const INT_CC: Record<string, string> = {
   eq: "e", ne: "ne", lt_s: "l", lt_u: "b", gt_s: "g", gt_u: "a", le_s: "le", le_u: "be", ge_s: "ge", ge_u: "ae",
@@ -28,6 +30,7 @@ export type Flags = { cc: string } | { special: "feq" | "fne" };
  */
 export function emitFlags(ctx: FnCtx, c: Cond): Flags {
   if (c.t === "f32" || c.t === "f64") return floatFlags(ctx, c);
+  if (c.mem) return memFlags(ctx, c);
   if (c.cc === "test") return testFlags(ctx, c);
   const w = widthOf(c.t);
   let cc = c.cc;
@@ -60,6 +63,28 @@ export function emitFlags(ctx: FnCtx, c: Cond): Flags {
     ctx.ins(`cmp ${left}, ${right}`);
   }
   const x = INT_CC[cc]!;
+  return { cc: c.neg ? INVERSE[x]! : x };
+}
+
+/**
+ * A folded load on the left (loadfold.ts: `a` is its address): `cmp size [A], b` / `test size
+ * [A], b` in the access's width. b: an immediate (narrow accesses: loadfold.ts checked that the
+ * constant fits, or, for TEST, only its low bits matter), else a register, through rax from a
+ * slot or for a 64-bit constant (effAddr may need r11).
+ */
+function memFlags(ctx: FnCtx, c: Cond): Flags {
+  const m = c.mem!;
+  const bits = (MEM_OPS.get(m.op)!.bytes * 8) as 8 | 16 | 32 | 64;
+  let right: string;
+  if (c.b.k === "c" && (bits < 64 || fitsS32(c.b.bits))) right = imm(c.b.bits, bits);
+  else right = reg(ctx.regOf(c.b) ?? (ctx.intToReg(c.b, "rax", bits === 64 ? 64 : 32), "rax"), bits);
+  const ea = `${sizeWord(bits / 8)} ${effAddr(ctx, c.a, m.offset, m.scale)}`;
+  if (c.cc === "test") {
+    ctx.ins(`test ${ea}, ${right}`);
+    return { cc: c.neg ? "e" : "ne" };
+  }
+  ctx.ins(`cmp ${ea}, ${right}`);
+  const x = INT_CC[c.cc]!;
   return { cc: c.neg ? INVERSE[x]! : x };
 }
 

@@ -6,7 +6,8 @@
 // zero input, and a SWAR population count.
 
 import { widthOf, type FnCtx, type Width } from "./emit-ctx.ts";
-import type { Inst, Opnd } from "./ir.ts";
+import { effAddr } from "./emit-mem.ts";
+import type { Inst, MemRef, Opnd } from "./ir.ts";
 import { NUM_OPS } from "./opcodes.ts";
 import { emitDivConst } from "./emit-divconst.ts";
 import { fitsS32, reg } from "./x86.ts";
@@ -24,6 +25,7 @@ export function emitIntNum(ctx: FnCtx, i: Inst & { k: "num" }): boolean {
   if (info.params[0] !== "i32" && info.params[0] !== "i64") return false;
   const w = widthOf(t);
   const alu = ALU[name];
+  if (i.mem) return memSource(ctx, alu![0], w, i.dst, i.a, i.b!, i.mem), true;
   // a constant first operand of a commutative operation goes second (imm forms, LEA a+c)
   if (alu?.[1] && i.b && i.a.k === "c" && i.b.k !== "c") i = { ...i, a: i.b, b: i.a };
   if (i.narrow && i.b) return narrowOp(ctx, alu![0], i.narrow, i.dst, i.a, i.b), true;
@@ -183,6 +185,36 @@ function twoAddr(ctx: FnCtx, op: string, commutative: boolean, w: Width, dst: nu
   }
   ctx.intToReg(a, "rax", w);
   ctx.ins(`${op} ${reg("rax", w)}, ${ctx.intSrc(b, w)}`);
+  ctx.fromReg(dst, "rax", t);
+}
+
+/**
+ * dst := a op [b's address] (loadfold.ts: a full-width load folded into the operation). Into the
+ * destination register unless that register holds the address (a is written there first); the
+ * memory is read even when the result is dead, as the load did (it may trap).
+ */
+function memSource(ctx: FnCtx, op: string, w: Width, dst: number, a: Opnd, addr: Opnd, m: MemRef): void {
+  const t = w === 32 ? "i32" : "i64";
+  const l = ctx.loc(dst);
+  const src = (): string => `${w === 32 ? "dword" : "qword"} ${effAddr(ctx, addr, m.offset, m.scale)}`;
+  if (l.k === "reg" && ctx.regOf(addr) !== l.reg) {
+    const D = reg(l.reg, w);
+    ctx.move(t, dst, a);
+    ctx.ins(`${op} ${D}, ${src()}`);
+    if (op !== "imul") ctx.flagsFrom = D;
+    return;
+  }
+  if (l.k === "reg" && op !== "sub" && ctx.regOf(a) !== l.reg) {
+    // the destination holds the address: load into it (the address is read first), then the
+    // commutative operation with a — the unfolded sequence, no detour through rax
+    const D = reg(l.reg, w);
+    ctx.ins(`mov ${D}, ${src()}`);
+    ctx.ins(`${op} ${D}, ${ctx.intSrc(a, w)}`);
+    if (op !== "imul") ctx.flagsFrom = D;
+    return;
+  }
+  ctx.intToReg(a, "rax", w);
+  ctx.ins(`${op} ${reg("rax", w)}, ${src()}`);
   ctx.fromReg(dst, "rax", t);
 }
 

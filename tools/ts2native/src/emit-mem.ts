@@ -6,7 +6,7 @@
 
 import { widthOf, type FnCtx } from "./emit-ctx.ts";
 import type { Inst, Opnd } from "./ir.ts";
-import { ATOMIC_OPS, MEM_OPS } from "./opcodes.ts";
+import { ATOMIC_OPS, MEM_OPS, NUM_OPS } from "./opcodes.ts";
 import { loadI32s } from "./parmove.ts";
 import { fitsS32, imm, reg, sizeWord } from "./x86.ts";
 
@@ -68,6 +68,7 @@ export function emitLoad(ctx: FnCtx, i: Inst & { k: "load" }): void {
 export function emitStore(ctx: FnCtx, i: Inst & { k: "store" }): void {
   const op = MEM_OPS.get(i.op)!;
   const bits = (op.bytes * 8) as 8 | 16 | 32 | 64;
+  if (i.rmw !== undefined) return emitReadModifyWrite(ctx, i, i.rmw, bits);
   if (op.type === "f32" || op.type === "f64") {
     if (i.val.k === "c") {
       const ea = effAddr(ctx, i.addr, i.offset, i.scale);
@@ -96,6 +97,21 @@ export function emitStore(ctx: FnCtx, i: Inst & { k: "store" }): void {
   }
   const ea = effAddr(ctx, i.addr, i.offset, i.scale);
   ctx.ins(`mov ${ea}, ${reg(r, bits)}`);
+}
+
+/**
+ * `op size [ea], src` (memfold.ts): the operation in the access width; add/sub/and/or/xor give
+ * the same low bytes whatever the upper bits, so a byte or word store needs only the low bytes.
+ */
+function emitReadModifyWrite(ctx: FnCtx, i: Inst & { k: "store" }, rmw: number, bits: 8 | 16 | 32 | 64): void {
+  const mnem = NUM_OPS.get(rmw)!.name.slice(4);
+  let src: string;
+  if (i.val.k === "c" && (bits < 64 || fitsS32(i.val.bits))) src = imm(i.val.bits, bits);
+  else {
+    const r = ctx.regOf(i.val) ?? (ctx.intToReg(i.val, "rax", bits === 64 ? 64 : 32), "rax");
+    src = reg(r, bits);
+  }
+  ctx.ins(`${mnem} ${sizeWord(bits / 8)} ${effAddr(ctx, i.addr, i.offset, i.scale)}, ${src}`);
 }
 
 /** Loads the memory size in bytes into r11. */

@@ -30,6 +30,18 @@ export interface Cond {
   a: Opnd;
   b: Opnd;
   neg: boolean;
+  /** `a` is the address of a load folded into the compare (loadfold.ts): compare memory */
+  mem?: MemRef;
+}
+
+/**
+ * A load folded into the instruction reading its value (loadfold.ts): the load's opcode, offset
+ * and scale; the operand in the value's place holds the load's address.
+ */
+export interface MemRef {
+  op: number;
+  offset: number;
+  scale?: number;
 }
 
 /** Extra call targets resolved by the emitter. */
@@ -44,16 +56,20 @@ export type Inst =
   /**
    * numeric instruction `op` (opcodes.ts NUM_OPS) with one or two operands; `narrow` (i32 xor/or
    * only, combine.ts): a < 2^narrow, and the result is (a op b) & (2^narrow - 1), computed on the
-   * low byte/word registers
+   * low byte/word registers; `mem`: b is the address of a folded load (loadfold.ts), a memory operand
    */
-  | { k: "num"; op: number; dst: number; a: Opnd; b: Opnd | null; narrow?: 8 | 16 }
+  | { k: "num"; op: number; dst: number; a: Opnd; b: Opnd | null; narrow?: 8 | 16; mem?: MemRef }
   | { k: "setcc"; cond: Cond; dst: number }
   /** dst := base + index*scale + disp in t's width (peephole.ts; LEA wraps like i32/i64.add) */
   | { k: "lea"; t: NumType; dst: number; base: Opnd | null; index: Opnd; scale: number; disp: bigint }
   | { k: "select"; t: NumType; dst: number; a: Opnd; b: Opnd; cond: Cond }
   /** address = addr + offset; with `scale`, addr*scale + offset, not wrapping (addrfold.ts) */
   | { k: "load"; op: number; dst: number; addr: Opnd; offset: number; scale?: number }
-  | { k: "store"; op: number; addr: Opnd; val: Opnd; offset: number; scale?: number }
+  /**
+   * with `rmw` (a NUM_OPS add/sub/and/or/xor, memfold.ts): memory := memory rmw val in the store's
+   * width, one memory-destination instruction
+   */
+  | { k: "store"; op: number; addr: Opnd; val: Opnd; offset: number; scale?: number; rmw?: number }
   | { k: "gget"; g: number; dst: number }
   | { k: "gset"; g: number; src: Opnd }
   | { k: "call"; callee: Callee; args: Opnd[]; results: number[] }

@@ -75,7 +75,8 @@ const isFloatType = (t: string): boolean => t === "f32" || t === "f64";
 function sameAs(i: Inst): (Opnd | null)[] {
   switch (i.k) {
     case "mov": return [i.src];
-    case "num": return [i.a, COMMUTATIVE.test(NUM_OPS.get(i.op)!.name) ? i.b : null];
+    // b of a folded load (loadfold.ts) is its address: the result there would need a detour
+    case "num": return [i.a, !i.mem && COMMUTATIVE.test(NUM_OPS.get(i.op)!.name) ? i.b : null];
     case "load": return [i.addr];
     case "lea": return [i.base, i.index];
     default: return [];
