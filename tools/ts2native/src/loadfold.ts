@@ -17,48 +17,59 @@
 //   on the right.
 
 import type { Cond, Inst, LoweredFunc, MemRef, Opnd } from "./ir.ts";
-import { buildBlocks } from "./liveness.ts";
-import { clear, counts, defBefore, sameOpnd, single } from "./memfold.ts";
+import { clear, counts, defIn, foldReadModifyWrite, opsNamed, sameOpnd, single, type Counts } from "./memfold.ts";
 import { MEM_OPS, NUM_OPS } from "./opcodes.ts";
 
-const ALU = /^i(32|64)\.(add|sub|mul|and|or|xor)$/;
-const COMMUTATIVE = /\.(add|mul|and|or|xor)$/;
+const ALU = opsNamed(/^i(32|64)\.(add|sub|mul|and|or|xor)$/);
+const COMMUTATIVE = opsNamed(/^i(32|64)\.(add|mul|and|or|xor)$/);
 const FULL: Record<string, number> = { i32: 0x28, i64: 0x29 };
 const SWAP: Record<string, string> = {
   eq: "eq", ne: "ne", test: "test", lt_s: "gt_s", lt_u: "gt_u", gt_s: "lt_s", gt_u: "lt_u", le_s: "ge_s", le_u: "ge_u", ge_s: "le_s", ge_u: "le_u",
 };
 const UNSIGNED: Record<string, string> = { eq: "eq", ne: "ne", lt_u: "lt_u", gt_u: "gt_u", le_u: "le_u", ge_u: "ge_u", lt_s: "lt_u", gt_s: "gt_u", le_s: "le_u", ge_s: "ge_u" };
 
-export function foldLoadOperands(fn: LoweredFunc): void {
-  if (!fn.insts.some((i) => i.k === "load")) return;
+/** Read-modify-writes (memfold.ts), then loads as operands; one count of defs and uses for both. */
+export function foldMemoryOperands(fn: LoweredFunc): void {
+  let loads = false;
+  let stores = false;
+  for (const i of fn.insts) {
+    if (i.k === "load") loads = true;
+    else if (i.k === "store") stores = true;
+  }
+  if (!loads) return;
   const c = counts(fn);
-  const insts = fn.insts;
   const gone = new Set<number>();
-  for (const b of buildBlocks(insts, fn.numLabels)) {
-    for (let n = b.first; n <= b.last; n++) {
-      const i = insts[n]!;
-      /** the index of the load of o's value, if it can move to n; -1 if none */
-      const find = (o: Opnd): number => {
-        if (o.k !== "v" || !single(c, fn, o.v)) return -1;
-        const l = defBefore(insts, b.first, n, o.v);
-        const ld = l < 0 || gone.has(l) ? null : insts[l]!;
-        return ld && ld.k === "load" && clear(insts, l, -1, n, ld.addr, null) ? l : -1;
-      };
-      const loadAt = (l: number): Load => insts[l] as Load;
-      let r: Inst | null = null;
-      let l = -1;
-      if (i.k === "num") [r, l] = foldSource(i, find, loadAt);
-      else if ((i.k === "jcc" || i.k === "setcc" || i.k === "select") && (i.cond.t === "i32" || i.cond.t === "i64") && !i.cond.mem) {
-        const [cond, at] = foldCompare(i.cond, find, loadAt);
-        if (cond) [r, l] = [{ ...i, cond }, at];
-      }
-      if (r) {
-        insts[n] = r;
-        gone.add(l);
-      }
+  if (stores) foldReadModifyWrite(fn, c, gone);
+  foldLoadOperands(fn, c, gone);
+  if (gone.size) fn.insts = fn.insts.filter((_, n) => !gone.has(n));
+}
+
+/** `gone`: instructions already folded away (marked, not yet removed: indices stay). */
+function foldLoadOperands(fn: LoweredFunc, c: Counts, gone: Set<number>): void {
+  const insts = fn.insts;
+  /** the index of the load of o's value, if it can move to n; -1 if none */
+  const find = (o: Opnd, n: number): number => {
+    if (o.k !== "v" || !single(c, fn, o.v)) return -1;
+    const l = defIn(c, o.v, 0, n);
+    const ld = l < 0 || gone.has(l) ? null : insts[l]!;
+    return ld && ld.k === "load" && clear(insts, l, -1, n, ld.addr, null) ? l : -1;
+  };
+  const loadAt = (l: number): Load => insts[l] as Load;
+  for (let n = 0; n < insts.length; n++) {
+    const i = insts[n]!;
+    let r: Inst | null = null;
+    let l = -1;
+    if (i.k === "num") {
+      if (i.b && ALU.has(i.op) && !gone.has(n)) [r, l] = foldSource(i, (o) => find(o, n), loadAt);
+    } else if ((i.k === "jcc" || i.k === "setcc" || i.k === "select") && (i.cond.t === "i32" || i.cond.t === "i64") && !i.cond.mem) {
+      const [cond, at] = foldCompare(i.cond, (o) => find(o, n), loadAt);
+      if (cond) [r, l] = [{ ...i, cond }, at];
+    }
+    if (r) {
+      insts[n] = r;
+      gone.add(l);
     }
   }
-  if (gone.size) fn.insts = insts.filter((_, n) => !gone.has(n));
 }
 
 type Load = Inst & { k: "load" };
@@ -70,7 +81,6 @@ const memRef = (ld: Load): MemRef => ({ op: ld.op, offset: ld.offset, ...(ld.sca
 function foldSource(i: Inst & { k: "num" }, find: Find, loadAt: (l: number) => Load): [Inst | null, number] {
   if (!i.b || i.narrow || i.mem || sameOpnd(i.a, i.b)) return [null, -1];
   const info = NUM_OPS.get(i.op)!;
-  if (!ALU.test(info.name)) return [null, -1];
   // only a load of the operation's full width is a memory operand of it
   const full = (o: Opnd): number => {
     const l = find(o);
@@ -78,21 +88,23 @@ function foldSource(i: Inst & { k: "num" }, find: Find, loadAt: (l: number) => L
   };
   let l = full(i.b);
   if (l >= 0) return [{ ...i, b: loadAt(l).addr, mem: memRef(loadAt(l)) }, l];
-  if (!COMMUTATIVE.test(info.name) || (l = full(i.a)) < 0) return [null, -1];
+  if (!COMMUTATIVE.has(i.op) || (l = full(i.a)) < 0) return [null, -1];
   return [{ ...i, a: i.b, b: loadAt(l).addr, mem: memRef(loadAt(l)) }, l];
 }
 
 /** The compare with a load on the left as memory (`a` holds the address), with the load's index. */
 function foldCompare(c: Cond, find: Find, loadAt: (l: number) => Load): [Cond | null, number] {
-  for (const [v, other, cc] of [[c.a, c.b, c.cc], [c.b, c.a, SWAP[c.cc]]] as const) {
-    if (cc === undefined || sameOpnd(v, other)) continue;
-    const l = find(v);
-    if (l < 0) continue;
-    const ld = loadAt(l);
-    const to = compareForm(c.t, ld.op, cc, other);
-    if (to !== null) return [{ ...c, a: ld.addr, b: other, cc: to, mem: memRef(ld) }, l];
-  }
-  return [null, -1];
+  return side(c, c.a, c.b, c.cc, find, loadAt) ?? side(c, c.b, c.a, SWAP[c.cc], find, loadAt) ?? [null, -1];
+}
+
+/** c with v (a load) compared as `v cc other`, or null. */
+function side(c: Cond, v: Opnd, other: Opnd, cc: string | undefined, find: Find, loadAt: (l: number) => Load): [Cond, number] | null {
+  if (cc === undefined || v.k !== "v" || sameOpnd(v, other)) return null;
+  const l = find(v);
+  if (l < 0) return null;
+  const ld = loadAt(l);
+  const to = compareForm(c.t, ld.op, cc, other);
+  return to === null ? null : [{ ...c, a: ld.addr, b: other, cc: to, mem: memRef(ld) }, l];
 }
 
 /** The predicate comparing load `op`'s bytes with `other` as a `t` compare did, or null. */

@@ -16,10 +16,17 @@
 //   writing anything, like the load that traps first; in between, only instructions that neither
 //   write memory nor trap other than as that load would (other loads: the same trap code, and
 //   memory is unchanged in both orders) may stand, and none may redefine the address or x.
+//   Those conditions also keep the three in one block: a label or branch between them is not
+//   harmless. It runs inside loadfold.ts's `foldMemoryOperands`, which shares the counts.
 
 import type { Inst, LoweredFunc, Opnd } from "./ir.ts";
-import { buildBlocks, forEachDef, forEachUse } from "./liveness.ts";
+import { forEachDef, forEachUse } from "./liveness.ts";
 import { MEM_OPS, NUM_OPS } from "./opcodes.ts";
+
+/** The NUM_OPS opcodes whose names match (sets: no regular expression per instruction). */
+export function opsNamed(re: RegExp): ReadonlySet<number> {
+  return new Set([...NUM_OPS].filter(([, o]) => re.test(o.name)).map(([op]) => op));
+}
 
 const I32_WRAP_I64 = 0xa7;
 /** an i64 load and its i32 form reading the same bytes (i64.load: 8 bytes → the low 4) */
@@ -27,25 +34,33 @@ const WRAPPED: ReadonlyMap<number, number> = new Map([
   [0x29, 0x28], [0x34, 0x28], [0x35, 0x28], [0x30, 0x2c], [0x31, 0x2d], [0x32, 0x2e], [0x33, 0x2f],
 ]);
 const I64_LOAD = 0x29;
-const RMW_OPS = /^i(32|64)\.(add|sub|and|or|xor)$/;
-const COMMUTATIVE = /\.(add|and|or|xor)$/;
-const TRAPPING = /\.(div_[su]|rem_[su]|trunc_f(32|64)_[su])$/;
+const RMW_OPS = opsNamed(/^i(32|64)\.(add|sub|and|or|xor)$/);
+const COMMUTATIVE = opsNamed(/^i(32|64)\.(add|and|or|xor)$/);
+const TRAPPING = opsNamed(/\.(div_[su]|rem_[su]|trunc_f(32|64)_[su])$/);
+const MAX_SPAN = 64;
 
 export interface Counts {
   defs: Int32Array;
   uses: Int32Array;
+  /** the index of a vreg's (last) definition */
+  at: Int32Array;
 }
 
 export function counts(fn: LoweredFunc): Counts {
   const defs = new Int32Array(fn.vregs.length);
   const uses = new Int32Array(fn.vregs.length);
-  const onDef = (v: number): void => void defs[v]!++;
+  const at = new Int32Array(fn.vregs.length).fill(-1);
+  let n = 0;
+  const onDef = (v: number): void => {
+    defs[v]!++;
+    at[v] = n;
+  };
   const onUse = (v: number): void => void uses[v]!++;
-  for (const i of fn.insts) {
-    forEachDef(i, onDef);
-    forEachUse(i, onUse);
+  for (; n < fn.insts.length; n++) {
+    forEachDef(fn.insts[n]!, onDef);
+    forEachUse(fn.insts[n]!, onUse);
   }
-  return { defs, uses };
+  return { defs, uses, at };
 }
 
 /** v is defined once, by an instruction of the function (not a parameter), and read `n` times */
@@ -58,6 +73,7 @@ export function single(c: Counts, fn: LoweredFunc, v: number, n = 1): boolean {
  * size in bytes (no access below it traps).
  */
 export function foldWrappedLoads(fn: LoweredFunc, checked: boolean, minBytes: number): void {
+  if (!fn.insts.some((i) => i.k === "num" && i.op === I32_WRAP_I64)) return;
   const c = counts(fn);
   // vregs read only by wraps, with the number of those wraps
   const wraps = new Int32Array(fn.vregs.length);
@@ -91,53 +107,48 @@ export const sameOpnd = (a: Opnd, b: Opnd): boolean => (a.k === "v" ? b.k === "v
 function harmless(i: Inst): boolean {
   switch (i.k) {
     case "mov": case "lea": case "setcc": case "select": case "gget": case "load": return true;
-    case "num": return !TRAPPING.test(NUM_OPS.get(i.op)!.name);
+    case "num": return !TRAPPING.has(i.op);
     default: return false;
   }
 }
 
-export function foldReadModifyWrite(fn: LoweredFunc): void {
-  if (!fn.insts.some((i) => i.k === "store")) return;
-  const c = counts(fn);
+/**
+ * Marks read-modify-writes: the store gets `rmw` and x; the load and the operation go in `gone`
+ * (the caller removes them). `c`: counts before any folding (never lower than the truth).
+ */
+export function foldReadModifyWrite(fn: LoweredFunc, c: Counts, gone: Set<number>): void {
   const insts = fn.insts;
-  const gone = new Set<number>();
-  for (const b of buildBlocks(insts, fn.numLabels)) {
-    for (let s = b.first; s <= b.last; s++) {
-      const st = insts[s]!;
-      if (st.k !== "store" || st.rmw !== undefined || st.val.k !== "v" || !single(c, fn, st.val.v)) continue;
-      const sop = MEM_OPS.get(st.op)!;
-      if (sop.type !== "i32" && sop.type !== "i64") continue;
-      const w = st.val.v;
-      const nIdx = defBefore(insts, b.first, s, w);
-      const num = nIdx < 0 ? null : insts[nIdx]!;
-      if (!num || num.k !== "num" || !num.b || num.narrow) continue;
-      const name = NUM_OPS.get(num.op)!.name;
-      if (!RMW_OPS.test(name)) continue;
-      // v: the loaded operand; x: the other one
-      let v = num.a;
-      let x: Opnd = num.b;
-      const loaded = (o: Opnd): boolean => o.k === "v" && single(c, fn, o.v) && insts[defBefore(insts, b.first, nIdx, o.v)]?.k === "load";
-      if (!loaded(v) && COMMUTATIVE.test(name) && loaded(x)) [v, x] = [x, v];
-      if (!loaded(v) || v.k !== "v" || sameOpnd(v, x)) continue;
-      const lIdx = defBefore(insts, b.first, nIdx, v.v);
-      const ld = insts[lIdx] as Inst & { k: "load" };
-      if (MEM_OPS.get(ld.op)!.bytes !== sop.bytes || !sameOpnd(ld.addr, st.addr) || ld.offset !== st.offset || ld.scale !== st.scale) continue;
-      if (!clear(insts, lIdx, nIdx, s, st.addr, x)) continue;
-      insts[s] = { ...st, val: x, rmw: num.op };
-      gone.add(lIdx).add(nIdx);
-    }
+  for (let s = 0; s < insts.length; s++) {
+    const st = insts[s]!;
+    if (st.k !== "store" || st.rmw !== undefined || st.val.k !== "v" || !single(c, fn, st.val.v)) continue;
+    const sop = MEM_OPS.get(st.op)!;
+    if (sop.type !== "i32" && sop.type !== "i64") continue;
+    const nIdx = defIn(c, st.val.v, 0, s);
+    const num = nIdx < 0 ? null : insts[nIdx]!;
+    if (!num || num.k !== "num" || !num.b || num.narrow || !RMW_OPS.has(num.op)) continue;
+    // v: the loaded operand; x: the other one
+    let v = num.a;
+    let x: Opnd = num.b;
+    if (!loadedBy(insts, c, fn, v, nIdx) && COMMUTATIVE.has(num.op) && loadedBy(insts, c, fn, x, nIdx)) [v, x] = [x, v];
+    if (!loadedBy(insts, c, fn, v, nIdx) || v.k !== "v" || sameOpnd(v, x)) continue;
+    const lIdx = c.at[v.v]!;
+    const ld = insts[lIdx] as Inst & { k: "load" };
+    if (MEM_OPS.get(ld.op)!.bytes !== sop.bytes || !sameOpnd(ld.addr, st.addr) || ld.offset !== st.offset || ld.scale !== st.scale) continue;
+    if (!clear(insts, lIdx, nIdx, s, st.addr, x)) continue;
+    insts[s] = { ...st, val: x, rmw: num.op };
+    gone.add(lIdx).add(nIdx);
   }
-  if (gone.size) fn.insts = insts.filter((_, n) => !gone.has(n));
 }
 
-/** The index of the last definition of v in [first, before), or -1. */
-export function defBefore(insts: Inst[], first: number, before: number, v: number): number {
-  for (let n = before - 1; n >= first; n--) {
-    let hit = false;
-    forEachDef(insts[n]!, (d) => (hit ||= d === v));
-    if (hit) return n;
-  }
-  return -1;
+/** o is a value loaded once, read once, before instruction n. */
+function loadedBy(insts: Inst[], c: Counts, fn: LoweredFunc, o: Opnd, n: number): boolean {
+  return o.k === "v" && single(c, fn, o.v) && insts[defIn(c, o.v, 0, n)]?.k === "load";
+}
+
+/** The index of the definition of single-definition vreg v if it is in [first, before), or -1. */
+export function defIn(c: Counts, v: number, first: number, before: number): number {
+  const n = c.at[v]!;
+  return n >= first && n < before ? n : -1;
 }
 
 /**
@@ -146,6 +157,8 @@ export function defBefore(insts: Inst[], first: number, before: number, v: numbe
  * operation read it.
  */
 export function clear(insts: Inst[], l: number, n: number, s: number, addr: Opnd, x: Opnd | null): boolean {
+  // (a bound on the scan: the pairs worth folding are close together)
+  if (s - l > MAX_SPAN) return false;
   for (let k = l + 1; k < s; k++) {
     if (k === n) continue;
     const i = insts[k]!;
