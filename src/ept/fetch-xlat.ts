@@ -19,10 +19,10 @@
 //
 // Layout, XLAT_SIZE bytes (caller-owned, one per vCPU; zeroed memory is an empty cache: EPT
 // generation 0 is never current):
-//   0 EPT generation (u64)   8 gm (usize)   12 access kind (u32)   16 maxPhysBits (u32)   20 pad
-//  24 CR0   32 CR3   40 CR4   48 EFER   56 linear page (u64)   64 host address of the 4 KiB
-//  guest-physical page it maps to (usize)   68 pad   72 4 × entry host address (usize)
-//  88 4 × entry value (u64)
+//   0 EPT generation (u64)   8 gm (usize)   12 pad
+//  24 CR0   32 CR3   40 CR4   48 EFER   56 page key (u64: the linear page | maxPhysBits << 5 |
+//  access kind, pageKey)   64 host address of the 4 KiB guest-physical page it maps to (usize)
+//  68 pad   72 4 × entry host address (usize)   88 4 × entry value (u64)
 
 import { GuestMemory } from "./guest-memory";
 import { eptChangeCount } from "./table";
@@ -33,8 +33,6 @@ import {
 
 const XL_GEN: usize = 0;
 const XL_GM: usize = 8;
-const XL_ACCESS: usize = 12;
-const XL_MAXPHYS: usize = 16;
 const XL_CR0: usize = 24;
 const XL_CR3: usize = 32;
 const XL_CR4: usize = 40;
@@ -48,6 +46,17 @@ export const XLAT_SIZE: usize = 120;
 /** What unused levels point at: never written, so it always reads 0. */
 const ZERO_ENTRY: usize = memory.data<u64>([0]);
 
+/**
+ * The linear page, MAXPHYADDR and the access kind in one u64, compared at once: the page's low 12
+ * bits are 0, the access kind is PF_* bits (guest-paging.ts: bits 4:0, < 32) and MAXPHYADDR is at
+ * most 52 (SDM Vol 3A §4.1.4; < 128), so bits 4:0 and 11:5 hold them without overlap and equal
+ * keys mean equal (page, MAXPHYADDR, access). Callers keep to those ranges (the walk's access
+ * kinds; guestMaxPhysBits).
+ */
+@inline function pageKey(linear: u64, maxPhysBits: u32, access: u32): u64 {
+  return (linear & ~(<u64>4095)) | <u64>((maxPhysBits << 5) | access);
+}
+
 // Kept entry i (0…3): its host address at XL_PTR + 4i, its value at XL_VAL + 8i (written out per
 // entry below: load offsets must be constants).
 
@@ -57,13 +66,11 @@ const ZERO_ENTRY: usize = memory.data<u64>([0]);
  * walkChecked) would answer now; 0 otherwise. Compares only, calls nothing.
  */
 @inline export function xlatLookup(x: usize, gm: GuestMemory, regs: GuestPagingRegs, linear: u64, access: u32): usize {
-  if (load<u64>(x, XL_PAGE) != (linear & ~(<u64>4095))) return 0;
+  if (load<u64>(x, XL_PAGE) != pageKey(linear, regs.maxPhysBits, access)) return 0;
   if (load<u64>(x, XL_CR3) != regs.cr3) return 0;
   if (load<u64>(x, XL_CR0) != regs.cr0) return 0;
   if (load<u64>(x, XL_CR4) != regs.cr4) return 0;
   if (load<u64>(x, XL_EFER) != regs.efer) return 0;
-  if (load<u32>(x, XL_ACCESS) != access) return 0;
-  if (load<u32>(x, XL_MAXPHYS) != regs.maxPhysBits) return 0;
   if (load<u64>(x, XL_GEN) != eptChangeCount()) return 0;
   if (load<usize>(x, XL_GM) != changetype<usize>(gm)) return 0;
   // Each entry the walk used still holds the value it had (unused levels: ZERO_ENTRY, 0).
@@ -96,13 +103,11 @@ export function xlatFill(
   keepLevel(x, 1, levels > 1, cache, WAY_PDPT, REC_PDPTE, linear >> 27);
   keepLevel(x, 2, levels > 2, cache, WAY_PD, REC_PDE, linear >> 18);
   keepLevel(x, 3, levels > 3, cache, WAY_PT, REC_PTE, linear >> 9);
-  store<u64>(x, linear & ~(<u64>4095), XL_PAGE);
+  store<u64>(x, pageKey(linear, regs.maxPhysBits, access), XL_PAGE);
   store<u64>(x, regs.cr0, XL_CR0);
   store<u64>(x, regs.cr3, XL_CR3);
   store<u64>(x, regs.cr4, XL_CR4);
   store<u64>(x, regs.efer, XL_EFER);
-  store<u32>(x, access, XL_ACCESS);
-  store<u32>(x, regs.maxPhysBits, XL_MAXPHYS);
   store<usize>(x, host, XL_HOST);
   store<usize>(x, changetype<usize>(gm), XL_GM);
   store<u64>(x, changetype<GmPageCache>(cache).generation, XL_GEN);
@@ -127,5 +132,5 @@ export function xlatFill(
 /** Empties `x` (what a VMM-side change that the key does not cover would need; tests use it). */
 export function xlatReset(x: usize): void {
   store<u64>(x, 0, XL_GEN);
-  store<u64>(x, 1, XL_PAGE); // odd: no page address equals it
+  store<u64>(x, 1, XL_PAGE); // besides generation 0: no key of a fetch (PF_FETCH, bit 4) is 1
 }

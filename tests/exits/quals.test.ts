@@ -167,6 +167,7 @@ describe("MMIO register write-back", () => {
     expect(e.u64("mmioStore", A.INSN, OLD)).toBe(0x4444n);
     insn(STORE_REG, 1, 1, 0, 1);
     expect(e.u64("mmioStore", A.INSN, OLD)).toBe(0x44n);
+    expect(e.u64("mmioStore", A.INSN, 0x1234n)).toBe(0x12n); // AH: bits 15:8, not 7:0
     insn(STORE_REG, 1, 1, 0, 0);
     expect(e.u64("mmioStore", A.INSN, 0x1234n)).toBe(0x34n);
     insn(STORE_IMM, 4, 4, 0, 0, 0xdeadbeefn);

@@ -126,6 +126,9 @@ describe("the fetch translation cache answers as an uncached fetch", () => {
       else if (r < 46) expect(protect(0x100000, 0x6000, pick([4n, 1n]))).toBe(0); // EPT: code execute-only or read-only
       else if (r < 47) expect(protect(0, 2 * MiB, 7n)).toBe(0);
       else if (r < 50) v.mem.setUint32(HOST + 0x100000 + (rnd() % 0x6000), rnd(), true); // code rewritten
+      // MAXPHYADDR alone. Every guest-physical address here is below 2 MiB, so only a value below
+      // 21 changes an answer: at 20 the code pages (1 MiB up) are beyond it (reserved bits set).
+      else if (r < 53) v.mem.setUint32(REGS + 32, pick([20, 39, 46]), true);
       const access = 0x10 | (chance(20) ? 4 : 0);
       v.bytes.set(v.bytes.subarray(REGS, REGS + 40), FS + FS_REGS);
       v.mem.setBigUint64(FS + FS_LINEAR, lin, true);

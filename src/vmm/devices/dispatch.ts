@@ -90,9 +90,10 @@ export function mmioReadAt(r: BusRange, gpa: u64, size: u32, out: usize): MmioSt
  * MMIO write of `value` (`size` bytes) at `gpa`, inside range `r` (mmioFind's). Invariants: `size`
  * is 1, 2, 4 or 8 and `value` has no bits above it (storeValue's result, exits/mmio-writeback.ts),
  * so it goes to the device unmasked. The test device is called from here, the PC devices from
- * mmioWritePc (a separate function: nothing of theirs costs the test device's path).
+ * mmioWritePc (a separate function: nothing of theirs costs the test device's path). @inline: it
+ * is the device call of the EPT-violation store path (exits/ept.ts eptStore), its only caller.
  */
-export function mmioWriteAt(r: BusRange, gpa: u64, size: u32, value: u64): MmioStatus {
+@inline export function mmioWriteAt(r: BusRange, gpa: u64, size: u32, value: u64): MmioStatus {
   if (r.device != DeviceKind.TESTDEV) return mmioWritePc(r, <u64>(gpa - r.base), size, value);
   testdevWrite(changetype<TestDev>(<usize>r.ctx), <u32>(gpa - r.base), size, value);
   return MmioStatus.OK;

@@ -61,12 +61,15 @@ const SIZE_MASKS: usize = memory.data<u64>([
  * A write of the low `size` bytes (1, 2, 4 or 8) of `value` at offset `off`. Only SCRATCH takes
  * writes: an aligned access (off a multiple of size) that starts in [8, 16) also ends there, so
  * two checks say "inside SCRATCH". The access's bytes land at their place in the register.
+ * Inline: the MMIO exit path (exits/ept.ts eptStore) performs it without a call.
  */
-export function testdevWrite(dev: TestDev, off: u32, size: u32, value: u64): void {
+@inline export function testdevWrite(dev: TestDev, off: u32, size: u32, value: u64): void {
   if (off - TESTDEV_REG_SCRATCH >= 8) return;
   if ((off & (size - 1)) != 0) return;
   const shift = <u64>(off & 7) << 3;
   const mask = load<u64>(SIZE_MASKS + (<usize>(size & 15) << 3)) << shift;
-  dev.scratch = (dev.scratch & ~mask) | ((value << shift) & mask);
+  // The bits under `mask` from the value, the rest kept: old ^ ((old ^ new) & mask).
+  const old = dev.scratch;
+  dev.scratch = old ^ ((old ^ (value << shift)) & mask);
   dev.writes++;
 }

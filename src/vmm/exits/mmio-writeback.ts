@@ -53,7 +53,8 @@ export function loadResult(insn: MmioInsn, old: u64, loaded: u64): u64 {
 export function storeValue(insn: MmioInsn, reg: u64): u64 {
   const size = insn.size;
   if (insn.kind == AccessKind.STORE_IMM) return insn.imm & widthMask(size);
-  // AH…BH (regHigh8, 1 or 0; only with 1-byte accesses) are bits 15:8: shifted down by 8.
-  const shift = size == 1 ? insn.regHigh8 << 3 : 0;
-  return (reg >> <u64>shift) & widthMask(size);
+  // AH…BH (regHigh8, 1 or 0; only with 1-byte accesses) are bits 15:8: shifted down by 8. Other
+  // sizes take no shift at all (not a shift by 0: one instruction less on every MMIO store).
+  if (size == 1) return (reg >> (<u64>insn.regHigh8 << 3)) & 0xFF;
+  return reg & widthMask(size);
 }
