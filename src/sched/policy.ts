@@ -9,11 +9,27 @@ import { VCpuState } from "./state";
 export const PICK_NONE: u32 = 0xFFFFFFFF;
 
 /**
- * Default time slice in TSC ticks. Bochs' TSC counts instructions (DESIGN.md §4), so this is
- * about 200k guest instructions there; on hardware (GHz TSC) about 0.1 ms — short, but only the
- * test guests share a CPU today, and a guest that spins is preempted quickly.
+ * Slice in TSC ticks when the TSC's frequency is unknown (the PIT did not count at boot), and the
+ * shortest slice ever given: Bochs' TSC counts instructions (DESIGN.md §4), so this is 200k guest
+ * instructions there — many times a vCPU switch's cost.
  */
 export const DEFAULT_SLICE_TICKS: u64 = 200000;
+/** The slice in time, in microseconds, where the TSC's frequency is known: see sliceTicksFor. */
+export const SLICE_US: u64 = 1000;
+
+/**
+ * A vCPU's slice for a TSC of `tscHz` (0: unknown): SLICE_US of time, at least DEFAULT_SLICE_TICKS.
+ * 1 ms is below a Linux guest's tick (4 ms at Debian's HZ = 250): with a slice as long as a tick,
+ * another VM's slice regularly covers a whole tick period, the periodic tick loses it, jiffies
+ * fall behind the TSC and the clocksource watchdog marks the TSC unstable (src/vmm/pc/README.md).
+ * On hardware (GHz TSC) this gives ~10^6 ticks; on Bochs (50 MHz measured) 1 ms is only 50,000
+ * instructions, so the floor keeps the 200,000 that the test guests' timing is built on (and the
+ * watchdog effect with two Linux VMs there, documented in docs/vm-config.md).
+ */
+export function sliceTicksFor(tscHz: u64): u64 {
+  const t = tscHz / (1000000 / SLICE_US);
+  return t > DEFAULT_SLICE_TICKS ? t : DEFAULT_SLICE_TICKS;
+}
 
 /** State of entry `i` of the u32 array at `states`. Invariant: i < the caller's count. */
 @inline function stateAt(states: usize, i: u32): u32 { return load<u32>(states + (<usize>i << 2)); }

@@ -19,7 +19,8 @@ import { VmcsPointers, vmcsWriteControls, vmcsWriteHostState } from "../vmx/vmcs
 import { PROC2_ENABLE_VPID } from "../vmx/vmcs/controls";
 import { VPIDCAP_INVVPID, VPIDCAP_INVVPID_SINGLE_CONTEXT, VPIDCAP_INVVPID_ALL_CONTEXT } from "../ept/entry";
 import { VCpuState } from "../sched/state";
-import { DEFAULT_SLICE_TICKS } from "../sched/policy";
+import { sliceTicksFor } from "../sched/policy";
+import { hostTscHz } from "./time/host-time";
 import { print, printDec, printHex, println } from "./console/print";
 import { Vm, vmCreate, hostPhys, vmWrite, stopVmBegin, printVmPrefix, VmState } from "./vm";
 import { GuestImageHeader, checkGuestImage, imageStatusText, ImageStatus, GUEST_LOAD_GPA, GUEST_MODE_LONG } from "./guest-image";
@@ -59,7 +60,7 @@ export function vcpuPrepare(vm: Vm, a: FrameAllocator): VCpu | null {
   vcpu.vm = changetype<usize>(vm);
   vcpu.index = 0;
   vcpu.vpid = vcpuCountValue + 1;
-  vcpu.sliceTicks = DEFAULT_SLICE_TICKS;
+  vcpu.sliceTicks = sliceTicksFor(hostTscHz()); // measured by main.ts reportTime before any VM
   vcpu.state = VCpuState.RUNNABLE;
   const fpu = frame(a);
   if (fpu == 0) { refuse(vm, "no host memory for the vCPU's FPU state"); return null; }

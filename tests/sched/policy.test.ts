@@ -18,6 +18,7 @@ interface Sched {
   testTimerValue(ticks: bigint, rate: number): number;
   pickNone(): number;
   defaultSlice(): bigint;
+  testSliceTicks(tscHz: bigint): bigint;
 }
 let s: Sched;
 
@@ -69,6 +70,22 @@ describe("countInState", () => {
     expect(s.testCountInState(n, RUNNABLE)).toBe(2);
     expect(s.testCountInState(n, HALTED)).toBe(1);
     expect(s.testCountInState(n, DONE)).toBe(1);
+  });
+});
+
+describe("sliceTicksFor", () => {
+  it("is 1 ms of TSC time on hardware", () => {
+    expect(s.testSliceTicks(3_000_000_000n)).toBe(3_000_000n);
+    expect(s.testSliceTicks(2_100_000_000n)).toBe(2_100_000n);
+  });
+  it("never goes below the default slice: unknown TSC, Bochs' 50 MHz instruction count", () => {
+    expect(s.testSliceTicks(0n)).toBe(s.defaultSlice());
+    expect(s.testSliceTicks(50_000_000n)).toBe(s.defaultSlice());
+    expect(s.testSliceTicks(200_000_000n)).toBe(s.defaultSlice());
+    expect(s.testSliceTicks(200_001_000n)).toBe(200_001n);
+  });
+  it("does not overflow for any 64-bit frequency", () => {
+    expect(s.testSliceTicks(0xffffffffffffffffn)).toBe(0xffffffffffffffffn / 1000n);
   });
 });
 
