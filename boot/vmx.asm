@@ -187,6 +187,48 @@ hw_fxrstor:
     fxrstor64 [rdi]
     ret
 
+; ---- hw_xsavec_probe(area: usize): u32 -- 1 when XSAVEC stores the AVX component where SDM Vol 1
+; §13.4.3 puts it in the compacted format, else 0. With RFBM = x87|SSE|AVX the compacted area is
+; the 512-byte legacy region, the 64-byte header, then the AVX state (YMM bits 255:128) at 576, so
+; YMM1's upper half is at 592. Bochs 2.7 writes it at 432 (src/vmm/policy/cpuid.ts has the whole
+; story), and a guest offered XSAVEC there loses its YMM/ZMM state at every context switch.
+; `area`: 1 KiB, 64-byte aligned, scratch. The caller checked CPUID: XSAVE, AVX, XSAVEC and XCR0
+; bit 2 supported, and set CR4.OSXSAVE. Runs at boot, before any guest state is in the CPU: it
+; sets XCR0 to 7 for the test, leaves every YMM register zero and restores XCR0.
+global hw_xsavec_probe
+hw_xsavec_probe:
+    mov r8, rdi                         ; the area
+    xor ecx, ecx
+    xgetbv                              ; edx:eax = XCR0
+    mov r9d, eax
+    mov r10d, edx
+    mov eax, 7
+    xor edx, edx
+    xsetbv                              ; ecx = 0: XCR0 = x87 | SSE | AVX
+    mov rdi, r8
+    xor eax, eax
+    mov ecx, 128
+    rep stosq                           ; zero 1 KiB (DF = 0: System V)
+    vcmpps ymm1, ymm1, ymm1, 0x0F       ; predicate TRUE_UQ: every bit of ymm1 set
+    mov eax, 7
+    xor edx, edx
+    xsavec64 [r8]
+    xor eax, eax
+    cmp qword [r8 + 592], -1
+    jne .done
+    cmp qword [r8 + 600], -1
+    jne .done
+    mov eax, 1
+.done:
+    vzeroall
+    mov r11d, eax
+    mov eax, r9d
+    mov edx, r10d
+    xor ecx, ecx
+    xsetbv                              ; XCR0 restored
+    mov eax, r11d
+    ret
+
 ; ---- debug registers DR0-DR3, DR6 (SDM Vol. 3B §18.2): not part of the VMCS (only DR7 is), so
 ; a guest's values stay in the CPU across its exits; src/vmm/guest-dr.ts switches them between
 ; vCPUs. n outside {0, 1, 2, 3, 6} reads 0 / writes nothing.

@@ -93,6 +93,12 @@
 /** FXSAVE (x87 + SSE, 512 bytes, 16-byte aligned) for CPUs without XSAVE. */
 @external("hw", "fxsave") export declare function hw_fxsave(area: usize): void;
 @external("hw", "fxrstor") export declare function hw_fxrstor(area: usize): void;
+/**
+ * 1 when XSAVEC stores the AVX component at its SDM offset (Vol 1 §13.4.3), else 0; `area`: 1 KiB
+ * scratch, 64-byte aligned. Needs CR4.OSXSAVE and XSAVE/AVX/XSAVEC; sets XCR0 = 7 for the test
+ * and restores it, leaves YMM registers zero (src/vmm/xsavec-layout.ts).
+ */
+@external("hw", "xsavec_probe") export declare function hw_xsavec_probe(area: usize): u32;
 
 // ---- debug registers (SDM Vol. 3B §18.2) --------------------------------------------------------
 /** MOV from DR`n`, n in {0, 1, 2, 3, 6}; 0 for any other n. */

@@ -24,8 +24,13 @@ import { cpuid } from "../x86/cpuid";
 import { VCpu } from "../vmx/vcpu";
 import { exitsHostCpuid, vcpuXcr0Supported } from "./exits/cpuid-view";
 import { xsaveStandardSize } from "./policy/cpuid";
+import { xsavecProbe } from "./xsavec-layout";
 
 const CPUID1_ECX_XSAVE: u32 = 1 << 26;
+const CPUID1_ECX_AVX: u32 = 1 << 28;
+/** CPUID.(EAX=0DH,ECX=1):EAX[1]: XSAVEC (SDM Vol 1 §13.10). */
+const CPUID_D1_EAX_XSAVEC: u32 = 1 << 1;
+const XCR0_AVX: u64 = 1 << 2;
 const CR4_OSXSAVE: u64 = 1 << 18;
 export const FPU_AREA_SIZE: u32 = 4096;
 /** Legacy-region fields (Vol 1 Table 10-2): FCW at 0, MXCSR at 24. */
@@ -51,6 +56,10 @@ export function fpuInit(): FpuStatus {
   if (xsaveStandardSize(exitsHostCpuid(), all) > FPU_AREA_SIZE) { useXsave = false; return FpuStatus.AREA_TOO_LARGE; }
   hw_write_cr4(hw_read_cr4() | CR4_OSXSAVE);
   xcr0All = all;
+  // XSAVEC's layout, checked on the CPU itself (xsavec-layout.ts): needs AVX to have a component
+  // whose compacted offset differs from its standard one.
+  if ((cpuid(1, 0).ecx & CPUID1_ECX_AVX) != 0 && (all & XCR0_AVX) != 0 &&
+      (cpuid(0xD, 1).eax & CPUID_D1_EAX_XSAVEC) != 0) xsavecProbe();
   return FpuStatus.OK;
 }
 

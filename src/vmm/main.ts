@@ -26,6 +26,7 @@ import { runAll } from "./run";
 import { vmmExit, exitFastCheckTable } from "./exit-fast";
 import { vmmExitCpuid, vmmExitIo } from "./exit-lite";
 import { fpuInit, FpuStatus } from "./fpu";
+import { XsavecLayout, xsavecLayout } from "./xsavec-layout";
 import { guestMsrsInit } from "./guest-msrs";
 import { guestDrInit } from "./guest-dr";
 import { print, println } from "./console/print";
@@ -91,6 +92,7 @@ export function vmm_main(bootMagic: u32, bootInfo: u32): void {
   // Before bring-up: it may set CR4.OSXSAVE, which HOST_CR4 must then include.
   coreExitsInit();
   if (fpuInit() != FpuStatus.OK) println("FPU: XSAVE area larger than 4 KiB; guests get x87/SSE state switching only");
+  if (xsavecLayout() == XsavecLayout.BROKEN) println("FPU: XSAVEC writes the compacted format at the wrong offsets (an emulator defect); Linux VMs are not offered it");
   if (!vmxBringUp(a)) stop();
   guestMsrsInit();
   guestDrInit();

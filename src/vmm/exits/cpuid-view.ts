@@ -11,6 +11,7 @@ import { CpuidConfig, guestCpuid, guestXcr0Supported } from "../policy/cpuid";
 import { Vm } from "../vm";
 import { pcIs } from "../pc/pc";
 import { hostTscHz } from "../time/host-time";
+import { XsavecLayout, xsavecLayout } from "../xsavec-layout";
 import { lapicCpuid15, lapicCpuid16 } from "../platform/lapic-timer";
 import { exitsVcpuReady, extCpuidCache, extCpuidCacheAt } from "./vcpu-ext";
 import { cpuidCacheEntry, cpuidCacheHit, cpuidCacheStore, cpuidCacheFlush } from "./cpuid-cache";
@@ -71,13 +72,12 @@ export function vcpuCpuid(vcpu: VCpu, cpu: u32, leaf: u32, subleaf: u32, cr4: u6
 function pcCpuid(leaf: u32, subleaf: u32, out: CpuidResult): void {
   const hz = hostTscHz();
   if (leaf == 0xD && subleaf == 1) {
-    // XSAVEC hidden: Bochs 2.7's XSAVEC/XSAVES store the compacted format at wrong offsets (the
-    // AVX component at byte 432 instead of 592, SDM Vol 1 §13.4.3) while its XRSTOR reads the
-    // right ones, so Linux's compacted save/restore loses YMM/ZMM state at context switches and
-    // busybox crashes. Evidence and the bare-Bochs reproduction: policy/cpuid.ts XCR0_GUEST_MASK.
-    // A conforming CPU would not need this; a boot-time probe of XSAVEC's layout would let real
-    // hardware keep it (not done yet).
-    out.eax &= ~XSAVEC;
+    // XSAVEC offered only where the boot-time probe saw it write the SDM's compacted layout
+    // (xsavec-layout.ts): Bochs 2.7's XSAVEC/XSAVES store the AVX component at byte 432 instead
+    // of 592 (SDM Vol 1 §13.4.3) while its XRSTOR reads the right offsets, so Linux's compacted
+    // save/restore loses YMM/ZMM state at context switches and busybox crashes. Evidence and the
+    // bare-Bochs reproduction: policy/cpuid.ts XCR0_GUEST_MASK.
+    if (xsavecLayout() != XsavecLayout.OK) out.eax &= ~XSAVEC;
   } else if (leaf == 0) {
     if (hz != 0 && out.eax < LEAF_FREQ) out.eax = LEAF_FREQ;
   } else if (leaf == 1) {

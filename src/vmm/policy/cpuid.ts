@@ -139,8 +139,9 @@ export const XCR0_GUEST_MASK: u64 = 0x2E7;
 // XSAVES/XRSTORS can exit, and XSAVES is hidden with "enable XSAVES/XRSTORS" off), the guest's
 // save area is guest memory the hypervisor never touches, and with one vCPU on the CPU
 // fpuSwitchTo (src/vmm/fpu.ts) does nothing after the first entry. On hardware that follows
-// §13.4.3 XSAVEC is safe to offer; the hiding should become conditional on a boot-time check of
-// the host's XSAVEC layout (not possible today: there is no hw_xsavec intrinsic).
+// §13.4.3 XSAVEC is safe to offer, so the hiding is conditional on a boot-time check of the host's
+// XSAVEC layout (src/vmm/xsavec-layout.ts, boot/vmx.asm hw_xsavec_probe: YMM1's upper half at
+// byte 592 or not), which fails on Bochs 2.7 and passes on hardware that follows the SDM.
 
 // ---- VM configuration flags (CpuidConfig.flags) ----
 export const CPUID_CFG_PCID: u32 = 1 << 0;

@@ -38,6 +38,8 @@ export type CpuidLeaves = ReadonlyMap<number, readonly [number, number, number, 
 
 export interface MachineSpec {
   cpuid: CpuidLeaves;
+  /** Leaves whose answer depends on ECX, keyed "leaf/subleaf"; checked before `cpuid`. */
+  cpuidSub?: ReadonlyMap<string, readonly [number, number, number, number]>;
   /** MSR number → value; an MSR not in the map raises #GP. */
   msrs: ReadonlyMap<number, bigint>;
   /** LSR reads that report "busy" after each byte written (0 = an infinitely fast UART). */
@@ -157,8 +159,8 @@ export class FakeMachine {
     return this.vmx.imports;
   }
 
-  private cpuid(leaf: number, _subleaf: number, out: number): void {
-    const r = this.spec.cpuid.get(leaf) ?? [0, 0, 0, 0];
+  private cpuid(leaf: number, subleaf: number, out: number): void {
+    const r = this.spec.cpuidSub?.get(`${leaf}/${subleaf}`) ?? this.spec.cpuid.get(leaf) ?? [0, 0, 0, 0];
     const v = this.view();
     r.forEach((reg, i) => v.setUint32(out + 4 * i, reg >>> 0, true));
   }

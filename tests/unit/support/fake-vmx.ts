@@ -65,6 +65,9 @@ export class FakeVmx {
   readonly entryLog: number[] = [];
   readonly inveptCalls: [number, bigint][] = [];
   readonly fpuLog: string[] = [];
+  /** What the XSAVEC layout probe answers (true: as the SDM says; Bochs 2.7: false), and its calls. */
+  xsavecLayoutOk = false;
+  xsavecProbes = 0;
   readonly dr = new Map<number, bigint>();
   /** Stop runaway loops: a scripted guest that never ends fails the test instead of hanging. */
   maxEntries = 10000;
@@ -135,6 +138,8 @@ export class FakeVmx {
     xrstor: (area: number): void => void this.fpuLog.push(`xrstor ${area >>> 0}`),
     fxsave: (area: number): void => void this.fpuLog.push(`fxsave ${area >>> 0}`),
     fxrstor: (area: number): void => void this.fpuLog.push(`fxrstor ${area >>> 0}`),
+    // XSAVEC's layout probe (boot/vmx.asm): the CPU answers this.xsavecLayoutOk (Bochs 2.7: false).
+    xsavec_probe: (_area: number): number => (this.xsavecProbes++, this.xsavecLayoutOk ? 1 : 0),
     // DR0-DR3, DR6 as the CPU holds them (src/vmm/guest-dr.ts switches them between vCPUs).
     read_dr: (n: number): bigint => this.dr.get(n >>> 0) ?? 0n,
     write_dr: (n: number, v: bigint): void => void this.dr.set(n >>> 0, BigInt.asUintN(64, v)),
