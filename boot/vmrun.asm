@@ -19,6 +19,17 @@ section .text
 %%clean:
 %endmacro
 
+; STORE_CALLEE_SAVED_GPRS (rdi = the block): the guest's rbx, rbp, r12-r15 into their slots (the
+; rest of the block after the caller-saved ones, which .exit stores first).
+%macro STORE_CALLEE_SAVED_GPRS 0
+    mov [rdi + 3*8], rbx
+    mov [rdi + 5*8], rbp
+    mov [rdi + 12*8], r12
+    mov [rdi + 13*8], r13
+    mov [rdi + 14*8], r14
+    mov [rdi + 15*8], r15
+%endmacro
+
 ; LOAD_GUEST_GPRS (rdi = the block): every GPR but rsp from the block; rdi last. Flags survive.
 %macro LOAD_GUEST_GPRS 0
     mov rax, [rdi + 0*8]
@@ -128,12 +139,7 @@ hw_vmrun:
 .full:
     ; eax = EXIT_REASON, rdi = the block, the caller-saved GPRs stored: the rest of the block.
     mov [rdi + VCPU_EXIT_REASON], eax
-    mov [rdi + 3*8], rbx
-    mov [rdi + 5*8], rbp
-    mov [rdi + 12*8], r12
-    mov [rdi + 13*8], r13
-    mov [rdi + 14*8], r14
-    mov [rdi + 15*8], r15
+    STORE_CALLEE_SAVED_GPRS
     ; GUEST_RIP and the VM-exit instruction length (§27.2.5): nearly every exit needs them, so they
     ; are read here rather than by calls from the core. VMREAD to memory stores 64 bits in 64-bit
     ; mode (§30.3), zero-extended from a 32-bit field: the length (byte 208) takes the qword form,
@@ -186,18 +192,26 @@ extern vmm_exit_cpuid, vmm_exit_io
     mov eax, VMCS_EXIT_QUAL
     vmread rsi, rax
     mov [rdi + VCPU_IO_QUAL], rsi
+    ; fastExt = 0 (a PC-platform VM, or a slice the run loop must see): no lite answer possible,
+    ; so no call (its refusal would cost ~25 instructions on every such exit).
+    cmp dword [rdi + VCPU_FAST_EXT], 0
+    je .lite_io_full
     call vmm_exit_io                    ; (rdi = block, rsi = qualification)
     mov rdi, [rsp]
     test eax, eax
     jz .lite_resume
+.lite_io_full:
     ; Refused: EXIT_REASON was compared in full at .exit, so it is this constant: no second VMREAD.
     mov eax, EXIT_REASON_IO
     jmp .full
 .lite_cpuid:
+    cmp dword [rdi + VCPU_FAST_EXT], 0  ; as .lite_io's
+    je .lite_cpuid_full
     call vmm_exit_cpuid                 ; (rdi = block)
     mov rdi, [rsp]
     test eax, eax
     jz .lite_cpuid_done
+.lite_cpuid_full:
     mov eax, EXIT_REASON_CPUID          ; refused: as .lite_io's
     jmp .full
 .lite_cpuid_done:
@@ -233,12 +247,7 @@ extern vmm_exit_cpuid, vmm_exit_io
     mov eax, 2
 .lite_fail:
     mov rdi, [rsp]
-    mov [rdi + 3*8], rbx
-    mov [rdi + 5*8], rbp
-    mov [rdi + 12*8], r12
-    mov [rdi + 13*8], r13
-    mov [rdi + 14*8], r14
-    mov [rdi + 15*8], r15
+    STORE_CALLEE_SAVED_GPRS
     mov edx, VMCS_GUEST_RIP
     vmread [rdi + VCPU_RIP], rdx
     jmp .out

@@ -21,9 +21,11 @@
 //     an exit answered here must leave the run loop nothing to do, as vmm_exit's re-entry does.
 //   - call nothing that can trap or print: they stay leaf functions, so the compiled code has no
 //     stack check and no callee-saved register to spill.
-// Both start with VCpu.fastExt: non-zero (the emulation block's address, `ext`) only for a slice
-// where vmm_exit may re-enter directly (run.ts), and only once the vCPU's emulation block and the
-// VM's platform exist, so the block and the port bus's index are valid here without more checks.
+// hw_vmrun calls them only when VCpu.fastExt is non-zero (the emulation block's address, `ext`):
+// the run loop sets it only for a slice where vmm_exit may re-enter directly (run.ts), and only
+// once the vCPU's emulation block and the VM's platform exist, so the block and the port bus's
+// index are valid here without more checks. (hw_vmrun tests it, not these functions: VMs with
+// fastExt = 0 — the PC platform's — then pay no call for a refusal on every CPUID/I-O exit.)
 // tests/unit/support/fake-vmx.ts models this protocol and checks the contract on every call.
 
 import { VCpu } from "../vmx/vcpu";
@@ -41,12 +43,10 @@ export const LITE_REFUSED: u32 = 1;
 
 /**
  * CPUID: the answer cached for (EAX, ECX) into RAX..RDX (upper halves cleared, SDM Vol 2A CPUID),
- * or LITE_REFUSED on a miss (the full path asks the policy and fills the cache) or when the slice
- * does not allow answering here.
+ * or LITE_REFUSED on a miss (the full path asks the policy and fills the cache).
  */
 export function vmmExitCpuid(vcpu: VCpu): u32 {
-  const ext = vcpu.fastExt;
-  if (ext == 0) return LITE_REFUSED;
+  const ext = vcpu.fastExt; // non-zero: hw_vmrun calls only then
   const regs = changetype<usize>(vcpu);
   const leaf = load<u32>(regs, offsetof<VCpu>("rax")); // EAX, ECX: the low halves (little-endian)
   const subleaf = load<u32>(regs, offsetof<VCpu>("rcx"));
@@ -60,11 +60,10 @@ export function vmmExitCpuid(vcpu: VCpu): u32 {
 /**
  * IN/OUT of a port that no device holds (the port bus's index says so in one load): a write is
  * dropped, a read returns all ones (devices/dispatch.ts portRead/portWrite, what an ISA bus with
- * nothing driving it returns). INS/OUTS, a port with a device, the reserved size encoding, or a
- * slice that does not allow answering here: LITE_REFUSED (onIoInstruction handles them).
+ * nothing driving it returns). INS/OUTS, a port with a device or the reserved size encoding:
+ * LITE_REFUSED (onIoInstruction handles them).
  */
 export function vmmExitIo(vcpu: VCpu, qual: u64): u32 {
-  if (vcpu.fastExt == 0) return LITE_REFUSED;
   // The device test first: a port with a device is the common refusal (real guests' I/O), and
   // every refusal is the same answer, so their order is free.
   const vm = changetype<Vm>(vcpu.vm);

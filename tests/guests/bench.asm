@@ -101,95 +101,65 @@ measure:
     call fail64                  ; "FAIL exit.<kind>": the exiting loop was not slower
     ret
 
-loop_cpuid:
+; TIMED ... TIMED_END: one measuring loop, the body between them run BENCH_ITERS times (esi
+; counts; the body must keep esi, r8 and r9); returns the TSC delta in rax.
+%macro TIMED 0
+    %push timed
     TSC r8
     mov esi, BENCH_ITERS
-.l: xor eax, eax
+%$l:
+%endmacro
+%macro TIMED_END 0
+    dec esi
+    jnz %$l
+    TSC r9
+    mov rax, r9
+    sub rax, r8
+    ret
+    %pop
+%endmacro
+
+loop_cpuid:
+    TIMED
+    xor eax, eax
     xor ecx, ecx
     cpuid
-    dec esi
-    jnz .l
-    TSC r9
-    mov rax, r9
-    sub rax, r8
-    ret
+    TIMED_END
 loop_cpuid_base:
-    TSC r8
-    mov esi, BENCH_ITERS
-.l: xor eax, eax
+    TIMED
+    xor eax, eax
     xor ecx, ecx
-    dec esi
-    jnz .l
-    TSC r9
-    mov rax, r9
-    sub rax, r8
-    ret
+    TIMED_END
 
 loop_out:
-    TSC r8
-    mov esi, BENCH_ITERS
-.l: mov dx, UNASSIGNED_PORT
+    TIMED
+    mov dx, UNASSIGNED_PORT
     out dx, al
-    dec esi
-    jnz .l
-    TSC r9
-    mov rax, r9
-    sub rax, r8
-    ret
+    TIMED_END
 loop_out_base:
-    TSC r8
-    mov esi, BENCH_ITERS
-.l: mov dx, UNASSIGNED_PORT
-    dec esi
-    jnz .l
-    TSC r9
-    mov rax, r9
-    sub rax, r8
-    ret
+    TIMED
+    mov dx, UNASSIGNED_PORT
+    TIMED_END
 
 loop_mmio:
     mov ebx, TESTDEV
-    TSC r8
-    mov esi, BENCH_ITERS
-.l: mov [rbx + TD_SCRATCH], eax
-    dec esi
-    jnz .l
-    TSC r9
-    mov rax, r9
-    sub rax, r8
-    ret
+    TIMED
+    mov [rbx + TD_SCRATCH], eax
+    TIMED_END
 loop_mmio_base:
     mov ebx, TESTDEV
-    TSC r8
-    mov esi, BENCH_ITERS
-.l: dec esi
-    jnz .l
-    TSC r9
-    mov rax, r9
-    sub rax, r8
-    ret
+    TIMED
+    TIMED_END
 
 loop_in_dev:
-    TSC r8
-    mov esi, BENCH_ITERS
-.l: mov dx, E9_PORT
+    TIMED
+    mov dx, E9_PORT
     in al, dx
-    dec esi
-    jnz .l
-    TSC r9
-    mov rax, r9
-    sub rax, r8
-    ret
+    TIMED_END
 loop_in_dev_base:
-    TSC r8
-    mov esi, BENCH_ITERS
-.l: mov dx, E9_PORT
-    dec esi
-    jnz .l
-    TSC r9
-    mov rax, r9
-    sub rax, r8
-    ret
+    TIMED
+    mov dx, E9_PORT
+    TIMED_END
 
 name_cpuid: db "exit.cpuid", 0
 name_out: db "exit.io_out", 0

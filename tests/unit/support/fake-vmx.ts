@@ -220,7 +220,8 @@ export class FakeVmx {
     const v = this.view();
     // hw_vmrun stores an I/O exit's qualification in the VCpu (ioQual) before anything runs.
     if (reason === 30) v.setBigUint64(regs + 184, f.get(F.EXIT_QUALIFICATION) ?? 0n, true);
-    if (call === undefined) return false;
+    // ... and calls a lite entry only when VCpu.fastExt (byte 228) is non-zero.
+    if (call === undefined || v.getUint32(regs + 228, true) === 0) return false;
     const stale = [3, 5, 12, 13, 14, 15].map((i) => regs + 8 * i);
     const kept = stale.map((a) => v.getBigUint64(a, true));
     const POISON = 0xdead_beef_dead_beefn;
