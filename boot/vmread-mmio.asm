@@ -18,17 +18,6 @@
 
 %include "defs.inc"
 
-; VMCS field encodings (SDM Vol. 3C Appendix B; the same names as src/vmx/vmcs/fields.ts).
-VMCS_GUEST_PHYSICAL_ADDR    equ 0x2400     ; B.2.2, 64-bit read-only data
-VMCS_GUEST_IA32_EFER        equ 0x2806     ; B.2.3, 64-bit guest state
-VMCS_IDT_VECTORING_INFO     equ 0x4408     ; B.3.2, 32-bit read-only data
-VMCS_GUEST_CS_ACCESS_RIGHTS equ 0x4816     ; B.3.3, 32-bit guest state
-VMCS_GUEST_SS_ACCESS_RIGHTS equ 0x4818     ; B.3.3
-VMCS_GUEST_CR0              equ 0x6800     ; B.4.3, natural-width guest state
-VMCS_GUEST_CR3              equ 0x6802     ; B.4.3
-VMCS_GUEST_CR4              equ 0x6804     ; B.4.3
-; (VMCS_EXIT_QUAL and VMCS_GUEST_INTR_STATE come from defs.inc.)
-
 ; Slots of `info` (ept-state.ts MmioExitInfo).
 MMIO_INFO_GPA               equ 0
 MMIO_INFO_QUAL              equ 8
